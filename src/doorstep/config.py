@@ -1,0 +1,115 @@
+"""Settings from DOORSTEP_* environment variables; every one is listed in docs/configuration.md."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from doorstep.errors import InvalidInput
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    secret_key: str = ""
+    public_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sqlite_synchronous: str = "FULL"
+    secure_cookies: bool | None = None
+    log_level: str = "info"
+    # Argon2 cost: tests lower it; production keeps argon2-cffi's recommended profile.
+    password_time_cost: int = 3
+    password_memory_cost: int = 65536
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_url.startswith("https://")
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _flag(raw: str | None) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise InvalidInput(f"expected true or false, got {raw!r}")
+
+
+def _secret_from(data_dir: Path) -> str:
+    """A key made once and kept in the data directory, so tokens survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    env = dict(os.environ if env is None else env)
+    get = env.get
+    data_dir = Path(get("DOORSTEP_DATA_DIR") or "data").expanduser()
+    port = int(overrides.pop("port", None) or get("DOORSTEP_PORT") or 8000)  # type: ignore[arg-type]
+    host = str(overrides.pop("host", None) or get("DOORSTEP_HOST") or "127.0.0.1")
+    synchronous = (get("DOORSTEP_SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise InvalidInput(f"DOORSTEP_SQLITE_SYNCHRONOUS must be one of {SYNCHRONOUS_MODES}")
+    database_url = get("DOORSTEP_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'doorstep.db'}"
+    database_url = normalise_database_url(database_url)
+    public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    origins = tuple(
+        o.strip() for o in (get("DOORSTEP_ALLOWED_ORIGINS") or "").split(",") if o.strip()
+    )
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=get("DOORSTEP_SECRET_KEY") or "",
+        public_url=(get("DOORSTEP_PUBLIC_URL") or f"http://{public_host}:{port}").rstrip("/"),
+        host=host,
+        port=port,
+        sqlite_synchronous=synchronous,
+        secure_cookies=_flag(get("DOORSTEP_SECURE_COOKIES")),
+        log_level=(get("DOORSTEP_LOG_LEVEL") or "info").lower(),
+        allowed_origins=origins,
+    )
+    settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    if not settings.secret_key:
+        settings = replace(settings, secret_key=_secret_from(settings.data_dir))
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain URLs people paste and pick the async driver Doorstep uses."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+        return url
+    raise InvalidInput(
+        "DOORSTEP_DATABASE_URL must be a postgresql:// or sqlite:/// URL, got "
+        + url.split("://")[0]
+    )

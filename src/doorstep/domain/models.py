@@ -1,0 +1,199 @@
+"""Value types passed between the store, the services and the doors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+AuthorType = Literal["visitor", "operator", "system"]
+ConversationStatus = Literal["open", "resolved"]
+Role = Literal["admin", "agent"]
+PresenceStatus = Literal["online", "away"]
+
+MAX_MESSAGE_CHARS = 10_000
+
+
+def iso(moment: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a Z, the one timestamp format on every wire."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: int
+    key: str
+    name: str
+    timezone: str
+    locale: str | None
+    color: str
+    created_at: datetime
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "name": self.name,
+            "timezone": self.timezone,
+            "locale": self.locale,
+            "color": self.color,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    id: int
+    email: str
+    name: str
+    role: Role
+    avatar_url: str | None
+    status: PresenceStatus
+    created_at: datetime
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "avatar_url": self.avatar_url}
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: int
+    site_id: int
+    name: str | None
+    email: str | None
+    phone: str | None
+    external_id: str | None
+    avatar_url: str | None
+    attributes: dict[str, Any]
+    created_at: datetime
+    last_seen_at: datetime
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email or f"Visitor #{self.id}"
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "site_id": self.site_id,
+            "name": self.name,
+            "display_name": self.display_name,
+            "email": self.email,
+            "phone": self.phone,
+            "external_id": self.external_id,
+            "avatar_url": self.avatar_url,
+            "attributes": self.attributes,
+            "created_at": iso(self.created_at),
+            "last_seen_at": iso(self.last_seen_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    id: int
+    site_id: int
+    contact_id: int
+    locale: str | None
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: int
+    site_id: int
+    contact_id: int
+    status: ConversationStatus
+    assignee_id: int | None
+    last_seq: int
+    visitor_read_seq: int
+    operator_read_seq: int
+    last_message_at: datetime | None
+    last_message_text: str | None
+    last_message_author: AuthorType | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+
+    def for_visitor(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "last_seq": self.last_seq,
+            "visitor_read_seq": self.visitor_read_seq,
+            "operator_read_seq": self.operator_read_seq,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    type: AuthorType
+    id: int | None = None
+    name: str | None = None
+    avatar_url: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {"type": self.type, "id": self.id, "name": self.name, "avatar_url": self.avatar_url}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: int
+    conversation_id: int
+    seq: int
+    author: Author
+    text: str
+    internal: bool
+    client_msg_id: str | None
+    created_at: datetime
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "seq": self.seq,
+            "author": self.author.public(),
+            "text": self.text,
+            "internal": self.internal,
+            "client_msg_id": self.client_msg_id,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    """What an inbox row shows: the conversation, who it is with, and what is unread."""
+
+    conversation: Conversation
+    contact: Contact
+    unread: int
+    assignee: Operator | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        c = self.conversation
+        return {
+            "id": c.id,
+            "site_id": c.site_id,
+            "status": c.status,
+            "last_seq": c.last_seq,
+            "unread": self.unread,
+            "assignee": self.assignee.public() if self.assignee else None,
+            "contact": {
+                "id": self.contact.id,
+                "display_name": self.contact.display_name,
+                "email": self.contact.email,
+            },
+            "last_message": {
+                "text": c.last_message_text,
+                "author": c.last_message_author,
+                "at": iso(c.last_message_at),
+            },
+            "visitor_read_seq": c.visitor_read_seq,
+            "operator_read_seq": c.operator_read_seq,
+            "created_at": iso(c.created_at),
+            "updated_at": iso(c.updated_at),
+            "resolved_at": iso(c.resolved_at),
+        }

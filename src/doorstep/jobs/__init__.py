@@ -1,0 +1,1 @@
+"""Durable timers: the worker claims due jobs and calls the service each kind names."""

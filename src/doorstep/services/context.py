@@ -1,0 +1,34 @@
+"""What every use case needs: database, bus, presence, clock and settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+
+from doorstep.bus.base import Bus
+from doorstep.bus.local import LocalBus
+from doorstep.bus.presence import LocalPresence
+from doorstep.clock import Clock, SystemClock
+from doorstep.config import Settings
+from doorstep.store.engine import Database
+
+
+@dataclass
+class Ctx:
+    settings: Settings
+    db: Database
+    bus: Bus
+    clock: Clock = field(default_factory=SystemClock)
+    presence: LocalPresence = field(default_factory=LocalPresence)
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)
+
+
+def build_ctx(settings: Settings, *, clock: Clock | None = None) -> Ctx:
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    hasher = PasswordHasher(
+        time_cost=settings.password_time_cost, memory_cost=settings.password_memory_cost
+    )
+    return Ctx(
+        settings=settings, db=db, bus=LocalBus(), clock=clock or SystemClock(), hasher=hasher
+    )

@@ -1,0 +1,291 @@
+"""Conversations: messages from visitors and operators, reading, status and assignment.
+
+See docs/websocket.md. Every write here commits before its events are published, and every
+client write carries a client_msg_id so a retry returns the stored message instead of a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from doorstep.domain.models import (
+    MAX_MESSAGE_CHARS,
+    Author,
+    Conversation,
+    ConversationSummary,
+    Message,
+    Operator,
+    Visitor,
+)
+from doorstep.errors import InvalidInput, NotFound
+from doorstep.services import audiences
+from doorstep.services.access import access_conversation, operator_site_ids
+from doorstep.services.context import Ctx
+from doorstep.services.uow import UnitOfWork, announce, unit_of_work
+from doorstep.store import conversations as store
+from doorstep.store import sites as site_store
+from doorstep.store import visitors as visitor_store
+
+MAX_CLIENT_ID = 64
+STATUSES = ("open", "resolved")
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message: Message
+    conversation: Conversation
+    created: bool  # False when the client_msg_id had been stored before
+
+
+def check_text(text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("a message needs some text", code="empty_message")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(
+            f"a message has at most {MAX_MESSAGE_CHARS} characters", code="text_too_long"
+        )
+    return text
+
+
+def check_client_msg_id(client_msg_id: object) -> str | None:
+    if client_msg_id is None:
+        return None
+    if not isinstance(client_msg_id, str) or not 1 <= len(client_msg_id) <= MAX_CLIENT_ID:
+        raise InvalidInput("client_msg_id has 1 to 64 characters", code="invalid_client_msg_id")
+    return client_msg_id
+
+
+async def _summary(conn: AsyncConnection, conversation: Conversation) -> ConversationSummary:
+    found = await store.conversation_summaries(
+        conn, {conversation.site_id}, conversation_id=conversation.id, limit=1
+    )
+    return found[0]
+
+
+async def send_visitor_message(
+    ctx: Ctx, visitor: Visitor, *, text: object, client_msg_id: object
+) -> Sent:
+    text = check_text(text)
+    client_id = check_client_msg_id(client_msg_id)
+    async with unit_of_work(ctx) as uow:
+        await visitor_store.lock_contact(uow.conn, visitor.contact_id)
+        conversation = await store.latest_conversation_of_contact(uow.conn, visitor.contact_id)
+        created = conversation is None
+        if conversation is None:
+            conversation = await store.insert_conversation(
+                uow.conn, site_id=visitor.site_id, contact_id=visitor.contact_id, now=uow.now
+            )
+        elif client_id and (
+            old := await store.message_by_client_id(uow.conn, conversation.id, client_id)
+        ):
+            return Sent(old, conversation, False)
+        if conversation.status == "resolved":
+            # A visitor writing again reopens their conversation: one thread per visitor.
+            conversation = await store.update_conversation(
+                uow.conn, conversation.id, now=uow.now, status="open", resolved_at=None
+            )
+        message, _ = await store.append_message(
+            uow.conn,
+            conversation,
+            author=Author("visitor", visitor.contact_id),
+            text=text,
+            internal=False,
+            client_msg_id=client_id,
+            now=uow.now,
+        )
+        await _announce_message(uow, conversation, message, created=created)
+    return Sent(message, conversation, True)
+
+
+async def send_operator_message(
+    ctx: Ctx,
+    operator: Operator,
+    conversation_id: int,
+    *,
+    text: object,
+    client_msg_id: object,
+    internal: bool = False,
+) -> Sent:
+    text = check_text(text)
+    client_id = check_client_msg_id(client_msg_id)
+    async with unit_of_work(ctx) as uow:
+        conversation = await access_conversation(uow.conn, operator, conversation_id, lock=True)
+        if client_id and (
+            old := await store.message_by_client_id(uow.conn, conversation.id, client_id)
+        ):
+            return Sent(old, conversation, False)
+        author = Author("operator", operator.id, operator.name, operator.avatar_url)
+        message, _ = await store.append_message(
+            uow.conn,
+            conversation,
+            author=author,
+            text=text,
+            internal=internal,
+            client_msg_id=client_id,
+            now=uow.now,
+        )
+        changes: dict[str, object] = {"operator_read_seq": message.seq}
+        if conversation.assignee_id is None and not internal:
+            changes["assignee_id"] = operator.id  # whoever answers first owns the conversation
+        conversation = await store.update_conversation(
+            uow.conn, conversation.id, now=uow.now, **changes
+        )
+        await _announce_message(uow, conversation, message)
+    return Sent(message, conversation, True)
+
+
+async def _announce_message(
+    uow: UnitOfWork, conversation: Conversation, message: Message, *, created: bool = False
+) -> None:
+    summary = await _summary(uow.conn, conversation)
+    if created:
+        uow.emit(audiences.conversation_changed(summary, created=True))
+    uow.emit(audiences.message_created(summary.conversation, message))
+    if not created:
+        uow.emit(audiences.conversation_changed(summary))
+
+
+async def visitor_conversation(ctx: Ctx, visitor: Visitor) -> Conversation | None:
+    async with ctx.db.read() as conn:
+        return await store.latest_conversation_of_contact(conn, visitor.contact_id)
+
+
+async def visitor_messages_after(
+    ctx: Ctx, visitor: Visitor, after_seq: int
+) -> tuple[Conversation | None, list[Message]]:
+    async with ctx.db.read() as conn:
+        conversation = await store.latest_conversation_of_contact(conn, visitor.contact_id)
+        if conversation is None:
+            return None, []
+        found = await store.messages_after(
+            conn, conversation.id, max(after_seq, 0), include_internal=False
+        )
+    return conversation, found
+
+
+async def operator_messages_after(
+    ctx: Ctx, operator: Operator, conversation_id: int, after_seq: int
+) -> list[Message]:
+    async with ctx.db.read() as conn:
+        conversation = await access_conversation(conn, operator, conversation_id)
+        return await store.messages_after(
+            conn, conversation.id, max(after_seq, 0), include_internal=True
+        )
+
+
+async def list_messages(
+    ctx: Ctx,
+    operator: Operator,
+    conversation_id: int,
+    *,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[Message]:
+    async with ctx.db.read() as conn:
+        conversation = await access_conversation(conn, operator, conversation_id)
+        return await store.messages_before(
+            conn, conversation.id, before_seq, limit=max(1, min(limit, 500))
+        )
+
+
+async def mark_read_by_visitor(ctx: Ctx, visitor: Visitor, seq: int) -> None:
+    async with unit_of_work(ctx) as uow:
+        conversation = await store.latest_conversation_of_contact(uow.conn, visitor.contact_id)
+        if conversation is None:
+            return
+        updated = await store.advance_read_seq(uow.conn, conversation.id, "visitor_read_seq", seq)
+        if updated:
+            uow.emit(audiences.conversation_read(updated, "visitor", seq))
+
+
+async def mark_read_by_operator(
+    ctx: Ctx, operator: Operator, conversation_id: int, seq: int
+) -> None:
+    async with unit_of_work(ctx) as uow:
+        await access_conversation(uow.conn, operator, conversation_id)
+        updated = await store.advance_read_seq(uow.conn, conversation_id, "operator_read_seq", seq)
+        if updated:
+            uow.emit(audiences.conversation_read(updated, "operator", seq))
+            uow.emit(audiences.conversation_changed(await _summary(uow.conn, updated)))
+
+
+async def set_conversation_status(
+    ctx: Ctx, operator: Operator, conversation_id: int, status: str
+) -> ConversationSummary:
+    if status not in STATUSES:
+        raise InvalidInput("status is open or resolved", code="invalid_status")
+    async with unit_of_work(ctx) as uow:
+        conversation = await access_conversation(uow.conn, operator, conversation_id, lock=True)
+        if conversation.status != status:
+            conversation = await store.update_conversation(
+                uow.conn,
+                conversation.id,
+                now=uow.now,
+                status=status,
+                resolved_at=uow.now if status == "resolved" else None,
+            )
+        summary = await _summary(uow.conn, conversation)
+        uow.emit(audiences.conversation_changed(summary))
+    return summary
+
+
+async def assign_conversation(
+    ctx: Ctx, operator: Operator, conversation_id: int, assignee_id: int | None
+) -> ConversationSummary:
+    async with unit_of_work(ctx) as uow:
+        conversation = await access_conversation(uow.conn, operator, conversation_id, lock=True)
+        if assignee_id is not None:
+            team = await site_store.team_of_site(uow.conn, conversation.site_id)
+            if assignee_id not in {member.id for member in team}:
+                raise NotFound("no such operator on this site's team", code="operator_not_found")
+        conversation = await store.update_conversation(
+            uow.conn, conversation.id, now=uow.now, assignee_id=assignee_id
+        )
+        summary = await _summary(uow.conn, conversation)
+        uow.emit(audiences.conversation_changed(summary))
+    return summary
+
+
+async def list_conversations(
+    ctx: Ctx,
+    operator: Operator,
+    *,
+    status: str | None = None,
+    site_id: int | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[ConversationSummary]:
+    if status is not None and status not in STATUSES:
+        raise InvalidInput("status is open or resolved", code="invalid_status")
+    async with ctx.db.read() as conn:
+        site_ids = await operator_site_ids(conn, operator)
+        if site_id is not None:
+            site_ids &= {site_id}
+        if not site_ids:
+            return []
+        return await store.conversation_summaries(
+            conn, site_ids, status=status, limit=max(1, min(limit, 200)), before_id=before_id
+        )
+
+
+async def get_conversation(
+    ctx: Ctx, operator: Operator, conversation_id: int
+) -> ConversationSummary:
+    async with ctx.db.read() as conn:
+        conversation = await access_conversation(conn, operator, conversation_id)
+        return await _summary(conn, conversation)
+
+
+async def visitor_typing(ctx: Ctx, visitor: Visitor, active: bool) -> None:
+    conversation = await visitor_conversation(ctx, visitor)
+    if conversation is not None:
+        await announce(ctx, audiences.typing(conversation, {"type": "visitor"}, active))
+
+
+async def operator_typing(ctx: Ctx, operator: Operator, conversation_id: int, active: bool) -> None:
+    async with ctx.db.read() as conn:
+        conversation = await access_conversation(conn, operator, conversation_id)
+    author = {"type": "operator", "id": operator.id, "name": operator.name}
+    await announce(ctx, audiences.typing(conversation, author, active))

@@ -1,0 +1,38 @@
+"""Unit of work: commit, then publish. A rolled-back transaction announces nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from doorstep.domain.events import Event
+from doorstep.services.context import Ctx
+
+
+class UnitOfWork:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        """Queue an event; it is published only once the transaction has committed."""
+        self.events.append(event)
+
+
+@asynccontextmanager
+async def unit_of_work(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
+    async with ctx.db.transaction() as conn:
+        uow = UnitOfWork(conn, ctx.clock.now())
+        yield uow
+    for event in uow.events:
+        await ctx.bus.publish(event)
+
+
+async def announce(ctx: Ctx, event: Event) -> None:
+    """Publish an ephemeral event (typing, presence) that no transaction records."""
+    assert event.ephemeral, "facts go through unit_of_work so they are committed first"
+    await ctx.bus.publish(event)

@@ -1,0 +1,107 @@
+"""Visitors: widget sessions, and what a visitor's browser tells about them (docs/widget.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from doorstep.domain import attributes as attr_rules
+from doorstep.domain.models import Contact, Site, Visitor
+from doorstep.errors import InvalidInput, Unauthorized
+from doorstep.services import audiences
+from doorstep.services.context import Ctx
+from doorstep.services.operators import normalise_email
+from doorstep.services.uow import unit_of_work
+from doorstep.signing import sign, unsign
+from doorstep.store import visitors as visitor_store
+
+_TOKEN_PURPOSE = "visitor"
+
+
+def visitor_token(ctx: Ctx, visitor: Visitor) -> str:
+    return sign(ctx.settings.secret_key, _TOKEN_PURPOSE, f"{visitor.site_id}-{visitor.id}")
+
+
+def _visitor_id_from(ctx: Ctx, site: Site, token: str | None) -> int | None:
+    value = unsign(ctx.settings.secret_key, _TOKEN_PURPOSE, token or "")
+    if value is None:
+        return None
+    site_part, _, visitor_part = value.partition("-")
+    if site_part != str(site.id) or not visitor_part.isdigit():
+        return None
+    return int(visitor_part)
+
+
+async def start_visitor_session(
+    ctx: Ctx, site: Site, *, token: str | None, locale: str | None
+) -> tuple[Visitor, str]:
+    """The visitor behind a stored token, or a new one; a bad token is not an error."""
+    locale = (locale or "")[:35] or None
+    visitor_id = _visitor_id_from(ctx, site, token)
+    async with unit_of_work(ctx) as uow:
+        visitor = await visitor_store.visitor_by_id(uow.conn, visitor_id) if visitor_id else None
+        if visitor is None or visitor.site_id != site.id:
+            visitor = await visitor_store.insert_visitor(
+                uow.conn, site_id=site.id, locale=locale, now=uow.now
+            )
+        else:
+            await visitor_store.touch_visitor(uow.conn, visitor, locale=locale, now=uow.now)
+    return visitor, visitor_token(ctx, visitor)
+
+
+async def visitor_for_token(ctx: Ctx, site: Site, token: str | None) -> Visitor:
+    visitor_id = _visitor_id_from(ctx, site, token)
+    if visitor_id is None:
+        raise Unauthorized("invalid visitor token", code="invalid_token")
+    async with ctx.db.read() as conn:
+        visitor = await visitor_store.visitor_by_id(conn, visitor_id)
+    if visitor is None or visitor.site_id != site.id:
+        raise Unauthorized("invalid visitor token", code="invalid_token")
+    return visitor
+
+
+async def identify_visitor(ctx: Ctx, visitor: Visitor, traits: object) -> Contact:
+    identity, custom = attr_rules.split_traits(traits)
+    fields: dict[str, Any] = {}
+    if identity.get("email") is not None:
+        fields["email"] = normalise_email(str(identity["email"]))
+    for source, column in (
+        ("name", "name"),
+        ("phone", "phone"),
+        ("user_id", "external_id"),
+        ("avatar_url", "avatar_url"),
+    ):
+        if identity.get(source) is not None:
+            fields[column] = str(identity[source])[: 200 if column != "avatar_url" else 1000]
+    return await _update_contact(ctx, visitor, fields, custom)
+
+
+async def set_visitor_attributes(ctx: Ctx, visitor: Visitor, attributes: object) -> Contact:
+    return await _update_contact(ctx, visitor, {}, attr_rules.check_attributes(attributes))
+
+
+async def _update_contact(
+    ctx: Ctx, visitor: Visitor, fields: dict[str, Any], custom: dict[str, Any]
+) -> Contact:
+    async with unit_of_work(ctx) as uow:
+        current = await visitor_store.contact_by_id(uow.conn, visitor.contact_id)
+        assert current is not None
+        new_keys = set(custom) - set(current.attributes)
+        if len(current.attributes) + len(new_keys) > attr_rules.MAX_ATTRIBUTES:
+            raise InvalidInput(
+                f"a contact has at most {attr_rules.MAX_ATTRIBUTES} attributes",
+                code="too_many_attributes",
+            )
+        contact = await visitor_store.update_contact(
+            uow.conn, visitor.contact_id, fields=fields, attributes=custom
+        )
+        uow.emit(audiences.visitor_updated(visitor.site_id, contact.id, contact.public()))
+    return contact
+
+
+async def track_event(ctx: Ctx, visitor: Visitor, name: object, properties: object) -> str:
+    checked_name, checked_properties = attr_rules.check_event(name, properties)
+    async with unit_of_work(ctx) as uow:
+        await visitor_store.insert_event(
+            uow.conn, visitor, name=checked_name, properties=checked_properties, now=uow.now
+        )
+    return checked_name

@@ -1,0 +1,1 @@
+"""Storage: the only package that speaks SQL. Functions take a connection and never commit."""

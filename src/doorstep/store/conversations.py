@@ -1,0 +1,299 @@
+"""Conversations and their messages; the database is the stream (docs/websocket.md).
+
+Each message gets the next `seq` of its conversation inside the inserting transaction, under a
+row lock on the conversation, so sequence numbers have no gaps and no duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from doorstep.domain.models import (
+    Author,
+    Conversation,
+    ConversationSummary,
+    Message,
+)
+from doorstep.store.rows import to_contact, to_conversation, to_operator
+from doorstep.store.tables import contacts, conversations, messages, operators
+
+PREVIEW_CHARS = 200
+
+_message_columns = (
+    *messages.c,
+    operators.c.name.label("operator_name"),
+    operators.c.avatar_url.label("operator_avatar_url"),
+)
+
+
+def _with_authors(stmt: Any) -> Any:
+    return stmt.outerjoin(
+        operators,
+        and_(messages.c.author_type == "operator", messages.c.author_id == operators.c.id),
+    )
+
+
+def to_message(row: Any) -> Message:
+    m = row._mapping
+    author = Author(m["author_type"], m["author_id"], m["operator_name"], m["operator_avatar_url"])
+    return Message(
+        m["id"],
+        m["conversation_id"],
+        m["seq"],
+        author,
+        m["text"],
+        m["internal"],
+        m["client_msg_id"],
+        m["created_at"],
+    )
+
+
+async def insert_conversation(
+    conn: AsyncConnection, *, site_id: int, contact_id: int, now: datetime
+) -> Conversation:
+    row = (
+        await conn.execute(
+            insert(conversations)
+            .values(
+                site_id=site_id,
+                contact_id=contact_id,
+                status="open",
+                last_seq=0,
+                visitor_read_seq=0,
+                operator_read_seq=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(*conversations.c)
+        )
+    ).one()
+    return to_conversation(row)
+
+
+async def conversation_by_id(
+    conn: AsyncConnection, conversation_id: int, *, lock: bool = False
+) -> Conversation | None:
+    stmt = select(conversations).where(conversations.c.id == conversation_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return to_conversation(row) if row else None
+
+
+async def latest_conversation_of_contact(
+    conn: AsyncConnection, contact_id: int, *, lock: bool = False
+) -> Conversation | None:
+    stmt = (
+        select(conversations)
+        .where(conversations.c.contact_id == contact_id)
+        .order_by(conversations.c.id.desc())
+        .limit(1)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return to_conversation(row) if row else None
+
+
+async def message_by_client_id(
+    conn: AsyncConnection, conversation_id: int, client_msg_id: str
+) -> Message | None:
+    stmt = _with_authors(select(*_message_columns)).where(
+        messages.c.conversation_id == conversation_id, messages.c.client_msg_id == client_msg_id
+    )
+    row = (await conn.execute(stmt)).first()
+    return to_message(row) if row else None
+
+
+async def append_message(
+    conn: AsyncConnection,
+    conversation: Conversation,
+    *,
+    author: Author,
+    text: str,
+    internal: bool,
+    client_msg_id: str | None,
+    now: datetime,
+) -> tuple[Message, bool]:
+    """Store a message with the next seq; `(existing, False)` for a repeated client_msg_id.
+
+    Precondition: the caller holds the conversation's row lock (`lock=True` when loading it)
+    so that the duplicate check and the seq increment cannot interleave with another writer.
+    """
+    if client_msg_id:
+        existing = await message_by_client_id(conn, conversation.id, client_msg_id)
+        if existing:
+            return existing, False
+    changes: dict[str, Any] = {"last_seq": conversations.c.last_seq + 1, "updated_at": now}
+    if not internal:
+        changes.update(
+            last_message_at=now,
+            last_message_text=text[:PREVIEW_CHARS],
+            last_message_author=author.type,
+        )
+    seq = (
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation.id)
+            .values(**changes)
+            .returning(conversations.c.last_seq)
+        )
+    ).scalar_one()
+    message_id = (
+        await conn.execute(
+            insert(messages)
+            .values(
+                conversation_id=conversation.id,
+                seq=seq,
+                author_type=author.type,
+                author_id=author.id,
+                text=text,
+                internal=internal,
+                client_msg_id=client_msg_id,
+                created_at=now,
+            )
+            .returning(messages.c.id)
+        )
+    ).scalar_one()
+    return Message(
+        message_id, conversation.id, seq, author, text, internal, client_msg_id, now
+    ), True
+
+
+async def messages_after(
+    conn: AsyncConnection,
+    conversation_id: int,
+    after_seq: int,
+    *,
+    include_internal: bool,
+    limit: int = 500,
+) -> list[Message]:
+    stmt = _with_authors(select(*_message_columns)).where(
+        messages.c.conversation_id == conversation_id, messages.c.seq > after_seq
+    )
+    if not include_internal:
+        stmt = stmt.where(messages.c.internal.is_(False))
+    stmt = stmt.order_by(messages.c.seq).limit(limit)
+    return [to_message(r) for r in await conn.execute(stmt)]
+
+
+async def messages_before(
+    conn: AsyncConnection, conversation_id: int, before_seq: int | None, *, limit: int
+) -> list[Message]:
+    """The newest `limit` messages before a seq, oldest first (for paging back in history)."""
+    stmt = _with_authors(select(*_message_columns)).where(
+        messages.c.conversation_id == conversation_id
+    )
+    if before_seq is not None:
+        stmt = stmt.where(messages.c.seq < before_seq)
+    rows = await conn.execute(stmt.order_by(messages.c.seq.desc()).limit(limit))
+    return [to_message(r) for r in reversed(rows.all())]
+
+
+async def update_conversation(
+    conn: AsyncConnection, conversation_id: int, *, now: datetime, **values: Any
+) -> Conversation:
+    row = (
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(updated_at=now, **values)
+            .returning(*conversations.c)
+        )
+    ).one()
+    return to_conversation(row)
+
+
+async def advance_read_seq(
+    conn: AsyncConnection, conversation_id: int, column: str, seq: int
+) -> Conversation | None:
+    """Move a read pointer forward only; None when it was already there."""
+    col = conversations.c[column]
+    row = (
+        await conn.execute(
+            update(conversations)
+            .where(
+                conversations.c.id == conversation_id, col < seq, conversations.c.last_seq >= seq
+            )
+            .values(**{column: seq})
+            .returning(*conversations.c)
+        )
+    ).first()
+    return to_conversation(row) if row else None
+
+
+def _unread_count() -> Any:
+    return (
+        select(func.count())
+        .select_from(messages)
+        .where(
+            messages.c.conversation_id == conversations.c.id,
+            messages.c.author_type == "visitor",
+            messages.c.seq > conversations.c.operator_read_seq,
+        )
+        .scalar_subquery()
+    )
+
+
+async def conversation_summaries(
+    conn: AsyncConnection,
+    site_ids: set[int],
+    *,
+    status: str | None = None,
+    conversation_id: int | None = None,
+    contact_id: int | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[ConversationSummary]:
+    assignee = operators.alias("assignee")
+    stmt = (
+        select(
+            conversations,
+            contacts,
+            _unread_count().label("unread"),
+            *[c.label(f"assignee_{c.name}") for c in assignee.c],
+        )
+        .join(contacts, contacts.c.id == conversations.c.contact_id)
+        .outerjoin(assignee, assignee.c.id == conversations.c.assignee_id)
+        .where(conversations.c.site_id.in_(site_ids))
+    )
+    if status:
+        stmt = stmt.where(conversations.c.status == status)
+    if conversation_id is not None:
+        stmt = stmt.where(conversations.c.id == conversation_id)
+    if contact_id is not None:
+        stmt = stmt.where(conversations.c.contact_id == contact_id)
+    if before_id is not None:
+        stmt = stmt.where(conversations.c.id < before_id)
+    order = func.coalesce(conversations.c.last_message_at, conversations.c.created_at)
+    stmt = stmt.order_by(order.desc(), conversations.c.id.desc()).limit(limit)
+    result = await conn.execute(stmt)
+    return [_summary(row) for row in result]
+
+
+def _summary(row: Any) -> ConversationSummary:
+    conv_row = _Prefixed(row, "", conversations.c.keys())
+    contact_row = _Prefixed(row, "", contacts.c.keys(), table=contacts)
+    assignee = None
+    if row._mapping["assignee_id"] is not None:
+        assignee = to_operator(_Prefixed(row, "assignee_", operators.c.keys()))
+    return ConversationSummary(
+        to_conversation(conv_row), to_contact(contact_row), int(row._mapping["unread"]), assignee
+    )
+
+
+class _Prefixed:
+    """A view of one table's columns in a joined row, for the row converters."""
+
+    def __init__(self, row: Any, prefix: str, keys: Any, table: Any = None) -> None:
+        mapping = row._mapping
+        if table is not None:
+            self._mapping = {k: mapping[table.c[k]] for k in keys}
+        elif prefix:
+            self._mapping = {k: mapping[prefix + k] for k in keys}
+        else:
+            self._mapping = {k: mapping[conversations.c[k]] for k in keys}

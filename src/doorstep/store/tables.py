@@ -1,0 +1,215 @@
+"""Table definitions shared by SQLite and PostgreSQL; migrations live in store/migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Column:
+    return Column(name, Id, ForeignKey(target, ondelete=ondelete), nullable=nullable)
+
+
+sites = Table(
+    "sites",
+    metadata,
+    _id(),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("locale", String(16), nullable=True),
+    Column("color", String(16), nullable=False, default="#4f46e5"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+operators = Table(
+    "operators",
+    metadata,
+    _id(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False, default="agent"),
+    Column("avatar_url", String(1000), nullable=True),
+    Column("status", String(16), nullable=False, default="online"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+site_members = Table(
+    "site_members",
+    metadata,
+    _fk("site_id", "sites.id"),
+    _fk("operator_id", "operators.id"),
+    UniqueConstraint("site_id", "operator_id"),
+)
+
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    _id(),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _fk("operator_id", "operators.id"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _fk("operator_id", "operators.id"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    Column("name", String(200), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("phone", String(64), nullable=True),
+    Column("external_id", String(200), nullable=True),
+    Column("avatar_url", String(1000), nullable=True),
+    Column("attributes", Json, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Index(None, "site_id", "email"),
+    Index(None, "site_id", "last_seen_at"),
+)
+
+visitors = Table(
+    "visitors",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    _fk("contact_id", "contacts.id"),
+    Column("locale", String(35), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Index(None, "contact_id"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    _fk("contact_id", "contacts.id"),
+    Column("status", String(16), nullable=False, default="open"),
+    _fk("assignee_id", "operators.id", nullable=True, ondelete="SET NULL"),
+    Column("last_seq", Integer, nullable=False, default=0),
+    # Read pointers: the highest seq each side has seen; unread counts derive from them.
+    Column("visitor_read_seq", Integer, nullable=False, default=0),
+    Column("operator_read_seq", Integer, nullable=False, default=0),
+    Column("last_message_at", UTCDateTime, nullable=True),
+    Column("last_message_text", String(200), nullable=True),
+    Column("last_message_author", String(16), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Index(None, "site_id", "status", "last_message_at"),
+    Index(None, "contact_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    _id(),
+    _fk("conversation_id", "conversations.id"),
+    Column("seq", Integer, nullable=False),
+    Column("author_type", String(16), nullable=False),
+    Column("author_id", Id, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("internal", Boolean, nullable=False, default=False),
+    Column("client_msg_id", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("conversation_id", "seq"),
+    UniqueConstraint("conversation_id", "client_msg_id"),
+)
+
+visitor_events = Table(
+    "visitor_events",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    _fk("contact_id", "contacts.id"),
+    _fk("visitor_id", "visitors.id"),
+    Column("name", String(100), nullable=False),
+    Column("properties", Json, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "contact_id", "created_at"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(),
+    Column("kind", String(64), nullable=False),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("payload", Json, nullable=False, default=dict),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "due_at"),
+)

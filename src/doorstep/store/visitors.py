@@ -1,0 +1,137 @@
+"""Visitors (one browser each), the contacts they belong to, and their tracked events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from doorstep.domain.models import Contact, Visitor
+from doorstep.store.rows import to_contact, to_visitor
+from doorstep.store.tables import contacts, visitor_events, visitors
+
+
+async def insert_visitor(
+    conn: AsyncConnection, *, site_id: int, locale: str | None, now: datetime
+) -> Visitor:
+    """A new browser and the anonymous contact it starts as."""
+    contact_id = (
+        await conn.execute(
+            insert(contacts)
+            .values(site_id=site_id, attributes={}, created_at=now, last_seen_at=now)
+            .returning(contacts.c.id)
+        )
+    ).scalar_one()
+    row = (
+        await conn.execute(
+            insert(visitors)
+            .values(
+                site_id=site_id,
+                contact_id=contact_id,
+                locale=locale,
+                created_at=now,
+                last_seen_at=now,
+            )
+            .returning(*visitors.c)
+        )
+    ).one()
+    return to_visitor(row)
+
+
+async def visitor_by_id(conn: AsyncConnection, visitor_id: int) -> Visitor | None:
+    row = (await conn.execute(select(visitors).where(visitors.c.id == visitor_id))).first()
+    return to_visitor(row) if row else None
+
+
+async def touch_visitor(
+    conn: AsyncConnection, visitor: Visitor, *, locale: str | None, now: datetime
+) -> None:
+    await conn.execute(
+        update(visitors)
+        .where(visitors.c.id == visitor.id)
+        .values(last_seen_at=now, locale=locale or visitor.locale)
+    )
+    await conn.execute(
+        update(contacts).where(contacts.c.id == visitor.contact_id).values(last_seen_at=now)
+    )
+
+
+async def contact_by_id(conn: AsyncConnection, contact_id: int) -> Contact | None:
+    row = (await conn.execute(select(contacts).where(contacts.c.id == contact_id))).first()
+    return to_contact(row) if row else None
+
+
+async def update_contact(
+    conn: AsyncConnection,
+    contact_id: int,
+    *,
+    fields: dict[str, Any],
+    attributes: dict[str, Any] | None = None,
+) -> Contact:
+    """Set profile fields and merge custom attributes (a None attribute value removes it)."""
+    current = await contact_by_id(conn, contact_id)
+    assert current is not None, "contact must exist inside the calling transaction"
+    values: dict[str, Any] = dict(fields)
+    if attributes:
+        merged = dict(current.attributes)
+        for key, value in attributes.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        values["attributes"] = merged
+    if values:
+        await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
+    updated = await contact_by_id(conn, contact_id)
+    assert updated is not None
+    return updated
+
+
+async def insert_event(
+    conn: AsyncConnection,
+    visitor: Visitor,
+    *,
+    name: str,
+    properties: dict[str, Any],
+    now: datetime,
+) -> None:
+    await conn.execute(
+        insert(visitor_events).values(
+            site_id=visitor.site_id,
+            contact_id=visitor.contact_id,
+            visitor_id=visitor.id,
+            name=name,
+            properties=properties,
+            created_at=now,
+        )
+    )
+
+
+async def list_contacts(
+    conn: AsyncConnection,
+    site_ids: set[int],
+    *,
+    query: str | None,
+    limit: int,
+    before_id: int | None,
+) -> list[Contact]:
+    stmt = select(contacts).where(contacts.c.site_id.in_(site_ids))
+    if query:
+        pattern = f"%{query.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(contacts.c.email).like(pattern),
+                func.lower(contacts.c.name).like(pattern),
+            )
+        )
+    if before_id is not None:
+        stmt = stmt.where(contacts.c.id < before_id)
+    stmt = stmt.order_by(contacts.c.id.desc()).limit(limit)
+    return [to_contact(r) for r in await conn.execute(stmt)]
+
+
+async def lock_contact(conn: AsyncConnection, contact_id: int) -> None:
+    """Serialise writers acting for one contact (PostgreSQL row lock; SQLite has one writer)."""
+    await conn.execute(select(contacts.c.id).where(contacts.c.id == contact_id).with_for_update())

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket doors: parse input, call a service, render its result."""

@@ -1,0 +1,64 @@
+"""The receive loop both sockets share: bounded frames, errors as frames, never a crash."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import TypeAdapter
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from doorstep.errors import DomainError
+from doorstep.web.ws.hub import Connection
+from doorstep.web.ws.limits import TokenBucket
+from doorstep.web.ws.protocol import FrameError, error_frame, parse_frame
+
+log = logging.getLogger(__name__)
+Dispatch = Callable[[Any], Awaitable[dict[str, Any] | None]]
+
+
+async def receive_frames(
+    websocket: WebSocket,
+    conn: Connection,
+    adapter: TypeAdapter[Any],
+    dispatch: Dispatch,
+    bucket: TokenBucket,
+) -> None:
+    """Answer each frame in turn until the peer goes away."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        await _answer(raw, conn, adapter, dispatch, bucket)
+
+
+async def _answer(
+    raw: str | bytes,
+    conn: Connection,
+    adapter: TypeAdapter[Any],
+    dispatch: Dispatch,
+    bucket: TokenBucket,
+) -> None:
+    frame = None
+    try:
+        if not bucket.take():
+            raise FrameError("rate_limited", "too many frames; slow down and retry")
+        frame = parse_frame(adapter, raw)
+        reply = await dispatch(frame)
+    except FrameError as exc:
+        reply = error_frame(exc.code, exc.message, exc.client_msg_id)
+    except DomainError as exc:
+        reply = error_frame(exc.code, exc.message, getattr(frame, "client_msg_id", None))
+    except WebSocketDisconnect:
+        raise
+    except Exception:
+        log.exception("socket frame failed")
+        reply = error_frame(
+            "internal", "something went wrong; retry", getattr(frame, "client_msg_id", None)
+        )
+    if reply is not None:
+        conn.push(reply)

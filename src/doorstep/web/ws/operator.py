@@ -1,0 +1,95 @@
+"""The operator socket used by the console (docs/websocket.md, "Operator socket")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from doorstep.domain.models import Operator
+from doorstep.services import conversations, operators, sites
+from doorstep.services.context import Ctx
+from doorstep.web.console.auth import current_operator, same_origin
+from doorstep.web.ws import protocol as p
+from doorstep.web.ws.hub import Connection, Hub
+from doorstep.web.ws.limits import TokenBucket
+from doorstep.web.ws.loop import receive_frames
+
+
+async def operator_socket(websocket: WebSocket) -> None:
+    ctx: Ctx = websocket.state.ctx
+    hub: Hub = websocket.state.hub
+    await websocket.accept()
+    if not same_origin(ctx, websocket):
+        await websocket.close(code=4403, reason="cross-origin")
+        return
+    operator = await current_operator(ctx, websocket)
+    if operator is None:
+        await websocket.close(code=4401, reason="sign in first")
+        return
+    site_ids = {site.id for site in await sites.list_sites(ctx, operator)}
+    conn = Connection(websocket, operator.id)
+    hub.add_operator(conn, site_ids)
+    await operators.connect_console(ctx, operator)
+    try:
+        conn.push(
+            {
+                "type": "ready",
+                "operator": {
+                    **operator.public(),
+                    "status": operators.effective_status(ctx, operator),
+                },
+                "presence": await operators.team_presence(ctx, operator),
+            }
+        )
+        await receive_frames(
+            websocket,
+            conn,
+            p.operator_frames,
+            lambda frame: _dispatch(ctx, operator, frame),
+            TokenBucket(rate=30, burst=100),
+        )
+    finally:
+        conn.closed = True
+        hub.remove_operator(conn, site_ids)
+        await operators.disconnect_console(ctx, operator)
+
+
+async def _dispatch(ctx: Ctx, operator: Operator, frame: Any) -> dict[str, Any] | None:
+    match frame:
+        case p.Ping():
+            return {"type": "pong"}
+        case p.OperatorSend():
+            sent = await conversations.send_operator_message(
+                ctx,
+                operator,
+                frame.conversation_id,
+                text=frame.text,
+                client_msg_id=frame.client_msg_id,
+                internal=frame.internal,
+            )
+            return {
+                "type": "message.ack",
+                "client_msg_id": frame.client_msg_id,
+                "message": sent.message.public(),
+            }
+        case p.OperatorResume():
+            found = await conversations.operator_messages_after(
+                ctx, operator, frame.conversation_id, frame.after_seq
+            )
+            return {
+                "type": "messages",
+                "conversation_id": frame.conversation_id,
+                "messages": [m.public() for m in found],
+            }
+        case p.OperatorTyping():
+            await conversations.operator_typing(
+                ctx, operator, frame.conversation_id, frame.type == "typing.start"
+            )
+        case p.OperatorRead():
+            await conversations.mark_read_by_operator(
+                ctx, operator, frame.conversation_id, frame.seq
+            )
+        case p.PresenceSet():
+            await operators.set_presence(ctx, operator, frame.status)
+    return None

@@ -1,0 +1,141 @@
+"""Frames the sockets accept, validated with size limits (docs/websocket.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from doorstep.domain.models import MAX_MESSAGE_CHARS
+
+MAX_FRAME_BYTES = 64 * 1024
+ClientMsgId = Annotated[str, Field(min_length=1, max_length=64)]
+Seq = Annotated[int, Field(ge=0, le=2**31)]
+ConversationId = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+class VisitorResume(_Frame):
+    type: Literal["resume"]
+    after_seq: Seq = 0
+
+
+class VisitorSend(_Frame):
+    type: Literal["message.send"]
+    client_msg_id: ClientMsgId
+    # Length is checked by the service so that the answer can carry its own error code.
+    text: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS * 4)]
+
+
+class Typing(_Frame):
+    type: Literal["typing.start", "typing.stop"]
+
+
+class VisitorRead(_Frame):
+    type: Literal["messages.read"]
+    seq: Seq
+
+
+class Identify(_Frame):
+    type: Literal["visitor.identify"]
+    traits: dict[str, Any]
+
+
+class SetAttributes(_Frame):
+    type: Literal["visitor.set"]
+    attributes: dict[str, Any]
+
+
+class Track(_Frame):
+    type: Literal["event.track"]
+    name: Annotated[str, Field(max_length=100)]
+    properties: dict[str, Any] | None = None
+
+
+class OperatorResume(_Frame):
+    type: Literal["resume"]
+    conversation_id: ConversationId
+    after_seq: Seq = 0
+
+
+class OperatorSend(_Frame):
+    type: Literal["message.send"]
+    conversation_id: ConversationId
+    client_msg_id: ClientMsgId
+    text: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS * 4)]
+    internal: bool = False
+
+
+class OperatorTyping(_Frame):
+    type: Literal["typing.start", "typing.stop"]
+    conversation_id: ConversationId
+
+
+class OperatorRead(_Frame):
+    type: Literal["messages.read"]
+    conversation_id: ConversationId
+    seq: Seq
+
+
+class PresenceSet(_Frame):
+    type: Literal["presence.set"]
+    status: Literal["online", "away"]
+
+
+VisitorFrame = Annotated[
+    Ping | VisitorResume | VisitorSend | Typing | VisitorRead | Identify | SetAttributes | Track,
+    Field(discriminator="type"),
+]
+OperatorFrame = Annotated[
+    Ping | OperatorResume | OperatorSend | OperatorTyping | OperatorRead | PresenceSet,
+    Field(discriminator="type"),
+]
+visitor_frames: TypeAdapter[Any] = TypeAdapter(VisitorFrame)
+operator_frames: TypeAdapter[Any] = TypeAdapter(OperatorFrame)
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str, client_msg_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.client_msg_id = client_msg_id
+
+
+def parse_frame(adapter: TypeAdapter[Any], raw: str | bytes) -> Any:
+    """A validated frame, or FrameError with the code the client gets back."""
+    if len(raw) > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_large", f"a frame has at most {MAX_FRAME_BYTES} bytes")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise FrameError("invalid_json", "a frame is one JSON object") from None
+    if not isinstance(data, dict):
+        raise FrameError("invalid_json", "a frame is one JSON object")
+    client_msg_id = data.get("client_msg_id")
+    client_msg_id = client_msg_id if isinstance(client_msg_id, str) else None
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            raise FrameError(
+                "unknown_type", f"unknown frame type {str(data.get('type'))[:40]!r}", client_msg_id
+            ) from None
+        where = ".".join(str(p) for p in first["loc"][1:]) or "frame"
+        raise FrameError("invalid_frame", f"{where}: {first['msg']}", client_msg_id) from None
+
+
+def error_frame(code: str, message: str, client_msg_id: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if client_msg_id is not None:
+        frame["client_msg_id"] = client_msg_id
+    return frame

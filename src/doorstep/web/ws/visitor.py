@@ -1,0 +1,90 @@
+"""The visitor socket used by the widget (docs/websocket.md, "Visitor socket")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from doorstep.domain.models import Visitor
+from doorstep.errors import DomainError
+from doorstep.services import conversations, sites, visitors
+from doorstep.services.context import Ctx
+from doorstep.web.ws import protocol as p
+from doorstep.web.ws.hub import Connection, Hub
+from doorstep.web.ws.limits import TokenBucket
+from doorstep.web.ws.loop import receive_frames
+
+FRAMES_PER_SECOND = 10
+FRAME_BURST = 40
+
+
+async def visitor_socket(websocket: WebSocket) -> None:
+    ctx: Ctx = websocket.state.ctx
+    hub: Hub = websocket.state.hub
+    await websocket.accept()
+    try:
+        site = await sites.find_site_by_key(ctx, websocket.query_params.get("site", ""))
+        visitor = await visitors.visitor_for_token(ctx, site, websocket.query_params.get("token"))
+    except DomainError as exc:
+        await websocket.close(code=4404 if exc.status == 404 else 4401, reason=exc.code)
+        return
+    conn = Connection(websocket)
+    hub.add_visitor(conn, visitor.contact_id)
+    try:
+        conversation = await conversations.visitor_conversation(ctx, visitor)
+        team = await sites.site_team(ctx, site.id)
+        conn.push(
+            {
+                "type": "ready",
+                "visitor_id": visitor.id,
+                "conversation": conversation.for_visitor() if conversation else None,
+                "operators": [member.public() for member in team],
+            }
+        )
+        bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
+        await receive_frames(
+            websocket, conn, p.visitor_frames, lambda frame: _dispatch(ctx, visitor, frame), bucket
+        )
+    finally:
+        conn.closed = True
+        hub.remove_visitor(conn, visitor.contact_id)
+
+
+async def _dispatch(ctx: Ctx, visitor: Visitor, frame: Any) -> dict[str, Any] | None:
+    match frame:
+        case p.Ping():
+            return {"type": "pong"}
+        case p.VisitorSend():
+            sent = await conversations.send_visitor_message(
+                ctx, visitor, text=frame.text, client_msg_id=frame.client_msg_id
+            )
+            return {
+                "type": "message.ack",
+                "client_msg_id": frame.client_msg_id,
+                "message": sent.message.public(),
+            }
+        case p.VisitorResume():
+            conversation, found = await conversations.visitor_messages_after(
+                ctx, visitor, frame.after_seq
+            )
+            return {
+                "type": "messages",
+                "conversation_id": conversation.id if conversation else None,
+                "messages": [m.public() for m in found],
+                "last_seq": conversation.last_seq if conversation else 0,
+            }
+        case p.Typing():
+            await conversations.visitor_typing(ctx, visitor, frame.type == "typing.start")
+        case p.VisitorRead():
+            await conversations.mark_read_by_visitor(ctx, visitor, frame.seq)
+        case p.Identify():
+            contact = await visitors.identify_visitor(ctx, visitor, frame.traits)
+            return {"type": "visitor.updated", "email_known": contact.email is not None}
+        case p.SetAttributes():
+            contact = await visitors.set_visitor_attributes(ctx, visitor, frame.attributes)
+            return {"type": "visitor.updated", "email_known": contact.email is not None}
+        case p.Track():
+            name = await visitors.track_event(ctx, visitor, frame.name, frame.properties)
+            return {"type": "event.ack", "name": name}
+    return None
