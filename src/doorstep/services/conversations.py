@@ -70,8 +70,16 @@ async def send_visitor_message(
     text = check_text(text)
     client_id = check_client_msg_id(client_msg_id)
     async with unit_of_work(ctx) as uow:
-        await visitor_store.lock_contact(uow.conn, visitor.contact_id)
-        conversation = await store.latest_conversation_of_contact(uow.conn, visitor.contact_id)
+        # Lock order on every write path: the conversation row first. Only a visitor who has
+        # no conversation yet takes the contact's lock, to start exactly one.
+        conversation = await store.latest_conversation_of_contact(
+            uow.conn, visitor.contact_id, lock=True
+        )
+        if conversation is None:
+            await visitor_store.lock_contact(uow.conn, visitor.contact_id)
+            conversation = await store.latest_conversation_of_contact(
+                uow.conn, visitor.contact_id, lock=True
+            )
         created = conversation is None
         if conversation is None:
             conversation = await store.insert_conversation(

@@ -252,10 +252,10 @@ async def conversation_summaries(
     assignee = operators.alias("assignee")
     stmt = (
         select(
-            conversations,
-            contacts,
+            *_labelled(conversations, "c_"),
+            *_labelled(contacts, "k_"),
+            *_labelled(assignee, "a_"),
             _unread_count().label("unread"),
-            *[c.label(f"assignee_{c.name}") for c in assignee.c],
         )
         .join(contacts, contacts.c.id == conversations.c.contact_id)
         .outerjoin(assignee, assignee.c.id == conversations.c.assignee_id)
@@ -271,29 +271,27 @@ async def conversation_summaries(
         stmt = stmt.where(conversations.c.id < before_id)
     order = func.coalesce(conversations.c.last_message_at, conversations.c.created_at)
     stmt = stmt.order_by(order.desc(), conversations.c.id.desc()).limit(limit)
-    result = await conn.execute(stmt)
-    return [_summary(row) for row in result]
+    return [_summary(row._mapping) for row in await conn.execute(stmt)]
 
 
-def _summary(row: Any) -> ConversationSummary:
-    conv_row = _Prefixed(row, "", conversations.c.keys())
-    contact_row = _Prefixed(row, "", contacts.c.keys(), table=contacts)
+def _labelled(table: Any, prefix: str) -> list[Any]:
+    return [column.label(prefix + column.name) for column in table.c]
+
+
+class _Unprefixed:
+    """One table's columns of a joined row, shaped like a plain row for the converters."""
+
+    def __init__(self, mapping: Any, prefix: str) -> None:
+        self._mapping = {k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)}
+
+
+def _summary(mapping: Any) -> ConversationSummary:
     assignee = None
-    if row._mapping["assignee_id"] is not None:
-        assignee = to_operator(_Prefixed(row, "assignee_", operators.c.keys()))
+    if mapping["a_id"] is not None:
+        assignee = to_operator(_Unprefixed(mapping, "a_"))
     return ConversationSummary(
-        to_conversation(conv_row), to_contact(contact_row), int(row._mapping["unread"]), assignee
+        to_conversation(_Unprefixed(mapping, "c_")),
+        to_contact(_Unprefixed(mapping, "k_")),
+        int(mapping["unread"]),
+        assignee,
     )
-
-
-class _Prefixed:
-    """A view of one table's columns in a joined row, for the row converters."""
-
-    def __init__(self, row: Any, prefix: str, keys: Any, table: Any = None) -> None:
-        mapping = row._mapping
-        if table is not None:
-            self._mapping = {k: mapping[table.c[k]] for k in keys}
-        elif prefix:
-            self._mapping = {k: mapping[prefix + k] for k in keys}
-        else:
-            self._mapping = {k: mapping[conversations.c[k]] for k in keys}

@@ -1,0 +1,1111 @@
+/*
+ * Doorstep chat widget.
+ *
+ * Install (see docs/widget.md):
+ *   <script>window.Doorstep=window.Doorstep||function(){(Doorstep.q=Doorstep.q||[]).push(arguments)};</script>
+ *   <script src="https://HOST/widget.js" data-site="SITE_KEY" async></script>
+ *
+ * One hand-written file with no dependencies and no build step. It speaks the visitor side of
+ * docs/websocket.md: an HTTP session, then one WebSocket. The UI lives in an open Shadow DOM so
+ * the host page's CSS cannot reach in and ours cannot leak out, while assistive technology and
+ * test tools can still see it.
+ *
+ * Delivery guarantees, in short: every message the visitor types is written to a persistent
+ * outbox (localStorage) before it is sent, keeps its client_msg_id across reconnects and page
+ * reloads, and leaves the outbox only when the server acknowledged it. The server de-duplicates
+ * by client_msg_id, so re-sending is always safe and each message is stored exactly once.
+ */
+(() => {
+  'use strict';
+
+  const VERSION = '1.0.0';
+  const w = window;
+  const d = document;
+
+  // Loaded twice (two script tags, or a SPA re-inserting it): the first copy keeps working.
+  if (w.Doorstep && w.Doorstep.version) return;
+
+  // Our own tag tells us the site key and where the server is. currentScript is null when the
+  // script runs from a callback or a module-like loader, hence the query fallback.
+  const script = d.currentScript || d.querySelector('script[data-site][src*="widget.js"]');
+  const SITE = script && script.getAttribute('data-site');
+  if (!SITE) {
+    console.error('Doorstep: the widget script tag needs a data-site="SITE_KEY" attribute.');
+    return;
+  }
+  const ORIGIN = new URL(script.src, location.href).origin;
+  const LOCALE_ATTR = script.getAttribute('data-locale');
+
+  const MAX_TEXT = 10000; // the server's limit, docs/websocket.md
+  const COUNT_FROM = 9000; // show the character counter from here on
+  const PING_MS = 25000;
+  const DEAD_MS = 60000; // no frame for this long after a ping: the socket is dead
+  const CONNECT_MS = 15000; // a socket that has not said "ready" by then is given up
+  const BACKOFF_MIN = 500;
+  const BACKOFF_MAX = 15000;
+  const TYPING_EVERY_MS = 3000;
+  const TYPING_IDLE_MS = 4000;
+  const TYPING_SHOW_MS = 6000;
+  const QUEUE_MAX = 100; // identify/set/track kept while disconnected; oldest dropped first
+  const HISTORY_MAX = 200; // messages kept locally for an instant render after reload
+  const RETRYABLE = new Set(['rate_limited', 'internal']);
+
+  // ---------------------------------------------------------------------------------------------
+  // Strings. Site owners override any key through site.strings in the session response.
+  // "open", "message" and "send" are also the accessible names tests look for (in English).
+
+  const STRINGS = {
+    en: {
+      open: 'Open chat', close: 'Close chat', message: 'Message', send: 'Send',
+      placeholder: 'Write a message…', sending: 'sending…', sent: 'sent', read: 'read',
+      failed: 'not sent', typing: '{name} is typing…', someone: 'Someone', you: 'You',
+      title: 'Chat', subtitle: "Ask us anything — we'll reply here",
+      welcome: 'Hi there 👋 How can we help?', unread: '{n} unread',
+      count: '{n} / {max}', limit: 'Character limit reached',
+    },
+    ja: {
+      open: 'チャットを開く', close: 'チャットを閉じる', message: 'メッセージ', send: '送信',
+      placeholder: 'メッセージを入力…', sending: '送信中…', sent: '送信済み', read: '既読',
+      failed: '未送信', typing: '{name}が入力中…', someone: '担当者', you: 'あなた',
+      title: 'チャット', subtitle: 'お気軽にご質問ください。こちらでお返事します',
+      welcome: 'こんにちは 👋 ご用件をどうぞ。', unread: '未読 {n} 件',
+      count: '{n} / {max}', limit: '文字数の上限に達しました',
+    },
+    ru: {
+      open: 'Открыть чат', close: 'Закрыть чат', message: 'Сообщение', send: 'Отправить',
+      placeholder: 'Напишите сообщение…', sending: 'отправка…', sent: 'отправлено',
+      read: 'прочитано', failed: 'не отправлено', typing: '{name} печатает…',
+      someone: 'Оператор', you: 'Вы', title: 'Чат',
+      subtitle: 'Спросите нас о чём угодно — ответим здесь',
+      welcome: 'Здравствуйте 👋 Чем можем помочь?', unread: 'Непрочитанных: {n}',
+      count: '{n} / {max}', limit: 'Достигнут предел длины сообщения',
+    },
+    de: {
+      open: 'Chat öffnen', close: 'Chat schließen', message: 'Nachricht', send: 'Senden',
+      placeholder: 'Nachricht schreiben…', sending: 'wird gesendet…', sent: 'gesendet',
+      read: 'gelesen', failed: 'nicht gesendet', typing: '{name} schreibt…',
+      someone: 'Jemand', you: 'Sie', title: 'Chat',
+      subtitle: 'Fragen Sie uns alles – wir antworten hier',
+      welcome: 'Hallo 👋 Wie können wir helfen?', unread: '{n} ungelesen',
+      count: '{n} / {max}', limit: 'Maximale Länge erreicht',
+    },
+    fr: {
+      open: 'Ouvrir le chat', close: 'Fermer le chat', message: 'Message', send: 'Envoyer',
+      placeholder: 'Écrivez un message…', sending: 'envoi…', sent: 'envoyé', read: 'lu',
+      failed: 'non envoyé', typing: '{name} écrit…', someone: 'Quelqu’un', you: 'Vous',
+      title: 'Chat', subtitle: 'Posez-nous vos questions, nous répondons ici',
+      welcome: 'Bonjour 👋 Comment pouvons-nous vous aider ?', unread: '{n} non lu(s)',
+      count: '{n} / {max}', limit: 'Longueur maximale atteinte',
+    },
+    es: {
+      open: 'Abrir chat', close: 'Cerrar chat', message: 'Mensaje', send: 'Enviar',
+      placeholder: 'Escribe un mensaje…', sending: 'enviando…', sent: 'enviado', read: 'leído',
+      failed: 'no enviado', typing: '{name} está escribiendo…', someone: 'Alguien', you: 'Tú',
+      title: 'Chat', subtitle: 'Pregúntanos lo que quieras: te responderemos aquí',
+      welcome: '¡Hola! 👋 ¿En qué podemos ayudarte?', unread: '{n} sin leer',
+      count: '{n} / {max}', limit: 'Has alcanzado el límite de caracteres',
+    },
+  };
+
+  // First supported language of a list of BCP 47 tags ("pt-BR" falls back to "pt").
+  function pickLang(tags) {
+    for (const tag of tags) {
+      if (!tag) continue;
+      const t = String(tag).toLowerCase();
+      if (STRINGS[t]) return t;
+      const base = t.split(/[-_]/)[0];
+      if (STRINGS[base]) return base;
+    }
+    return null;
+  }
+
+  let lang = 'en';
+  let t = STRINGS.en;
+  // data-locale (the page) beats site.locale (the site's settings) beats the browser.
+  function chooseStrings() {
+    const nav = navigator.languages && navigator.languages.length
+      ? navigator.languages : [navigator.language];
+    lang = pickLang([LOCALE_ATTR]) || pickLang([site.locale]) || pickLang(nav) || 'en';
+    t = Object.assign({}, STRINGS.en, STRINGS[lang]);
+    if (site.strings && typeof site.strings === 'object') {
+      for (const k in site.strings) {
+        if (typeof site.strings[k] === 'string') t[k] = site.strings[k];
+      }
+    }
+  }
+  const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
+
+  // ---------------------------------------------------------------------------------------------
+  // Storage. Keys are prefixed with the site key so two Doorstep sites on one origin never mix.
+  // Private modes and sandboxed iframes may forbid localStorage: then we keep state in memory
+  // for the life of the page, which still gives reconnects exactly-once delivery.
+
+  const store = (() => {
+    const mem = new Map();
+    let ls = null;
+    try {
+      ls = w.localStorage;
+      ls.setItem('doorstep:probe', '1');
+      ls.removeItem('doorstep:probe');
+    } catch (e) {
+      ls = null;
+    }
+    const key = (k) => `doorstep:${SITE}:${k}`;
+    return {
+      get(k) {
+        let raw = mem.get(key(k));
+        if (raw === undefined && ls) {
+          try { raw = ls.getItem(key(k)); } catch (e) { raw = null; }
+        }
+        try { return raw == null ? null : JSON.parse(raw); } catch (e) { return null; }
+      },
+      set(k, v) {
+        const raw = JSON.stringify(v);
+        if (ls) {
+          try { ls.setItem(key(k), raw); mem.delete(key(k)); return; } catch (e) { /* quota */ }
+        }
+        mem.set(key(k), raw);
+      },
+      del(k) {
+        mem.delete(key(k));
+        try { if (ls) ls.removeItem(key(k)); } catch (e) { /* ignore */ }
+      },
+    };
+  })();
+
+  // Whether the panel was open, per tab: a visitor who chats and then clicks to another page
+  // finds the conversation still open there.
+  const tabFlag = (v) => {
+    const k = `doorstep:${SITE}:open`;
+    try {
+      if (v === undefined) return w.sessionStorage.getItem(k) === '1';
+      if (v) w.sessionStorage.setItem(k, '1'); else w.sessionStorage.removeItem(k);
+    } catch (e) { /* no sessionStorage: the panel just starts closed */ }
+    return false;
+  };
+
+  function uuid() {
+    try { if (w.crypto && crypto.randomUUID) return crypto.randomUUID(); } catch (e) { /* */ }
+    // randomUUID needs a secure context; getRandomValues does not. Math.random is a last resort
+    // that is still unique enough for de-duplication.
+    let b;
+    try { b = crypto.getRandomValues(new Uint8Array(16)); } catch (e) {
+      b = Uint8Array.from({ length: 16 }, () => Math.floor(Math.random() * 256));
+    }
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State
+
+  let site = store.get('site') || {}; // last known {name, color, locale, strings}
+  let token = store.get('token');
+  let dead = false; // unknown site key: stay silent for the rest of the page's life
+  let ws = null; // current socket; events of older sockets are ignored
+  let ready = false; // got "ready" on the current socket
+  let connecting = false; // session request in flight
+  let sessionCtl = null;
+  let attempt = 0; // reconnect attempts since the last "ready", for the backoff
+  let retryTimer = 0;
+  let wsStartedAt = 0;
+  let lastFrameAt = 0;
+  let lastPingAt = 0;
+  let probeAt = 0;
+
+  let visitorId = null;
+  let conv = null; // current conversation {id, status, last_seq, ...} or null
+  let operators = [];
+  const opRead = {}; // conversation_id -> highest seq the operators have read
+  let readSeq = 0; // highest seq of the current conversation the visitor has seen
+  let sentReadSeq = 0; // highest seq the server knows the visitor has seen
+  let resumedFrom = 0; // after_seq of the last resume: 0 means "download the history"
+
+  const msgs = new Map(); // message id -> message (confirmed by the server)
+  const apiQueue = []; // identify/set/track frames waiting for a connection
+  const inflight = new Set(); // client_msg_ids sent on the current socket
+  const retries = {}; // client_msg_id -> retry count after retryable errors
+  const listeners = [];
+
+  // History: instant render on reload; "resume" then fills whatever happened since.
+  const hist = store.get('history');
+  if (hist && Array.isArray(hist.messages)) {
+    visitorId = hist.visitor_id;
+    for (const m of hist.messages) if (m && m.id != null) msgs.set(m.id, m);
+  }
+
+  const loadOutbox = () => {
+    const o = store.get('outbox');
+    return Array.isArray(o) ? o.filter((e) => e && e.client_msg_id && e.text) : [];
+  };
+  let outbox = loadOutbox();
+
+  function saveHistory() {
+    const list = sorted().slice(-HISTORY_MAX);
+    store.set('history', { visitor_id: visitorId, messages: list });
+  }
+
+  function sorted() {
+    return Array.from(msgs.values()).sort(
+      (a, b) => a.conversation_id - b.conversation_id || a.seq - b.seq,
+    );
+  }
+
+  function maxSeq(convId) {
+    let s = 0;
+    for (const m of msgs.values()) if (m.conversation_id === convId && m.seq > s) s = m.seq;
+    return s;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Connection
+
+  function send(frame) {
+    if (!ws || !ready) return false;
+    try { ws.send(JSON.stringify(frame)); return true; } catch (e) { return false; }
+  }
+
+  async function connect() {
+    if (dead || ws || connecting) return;
+    clearTimeout(retryTimer);
+    connecting = true;
+    let res;
+    const ctl = (sessionCtl = new AbortController());
+    const timer = setTimeout(() => ctl.abort(), CONNECT_MS);
+    try {
+      const r = await fetch(`${ORIGIN}/widget/v1/session`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ site: SITE, token: token || null, locale: LOCALE_ATTR || navigator.language || 'en' }),
+        credentials: 'omit',
+        signal: ctl.signal,
+      });
+      if (r.status === 404) return unknownSite();
+      if (!r.ok) throw new Error(`session ${r.status}`);
+      res = await r.json();
+    } catch (e) {
+      // Server down, network gone, or a 5xx: the visitor can keep typing, we keep trying.
+      connecting = false;
+      mount();
+      return retry();
+    } finally {
+      clearTimeout(timer);
+      sessionCtl = null;
+    }
+    connecting = false;
+    if (dead || ws) return;
+
+    // The server may hand out a new token (expired, foreign, rotated): always keep its latest.
+    if (res.token) { token = res.token; store.set('token', token); }
+    if (res.site) { site = res.site; store.set('site', site); }
+    mount();
+    applySite();
+
+    const url = new URL(res.ws_url || '/widget/v1/ws', ORIGIN);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('site', SITE);
+    url.searchParams.set('token', token || '');
+    let sock;
+    try { sock = new WebSocket(url.href); } catch (e) { return retry(); }
+    ws = sock;
+    ready = false;
+    wsStartedAt = lastFrameAt = Date.now();
+    sock.onmessage = (e) => { if (sock === ws) onFrame(e.data); };
+    sock.onerror = () => { try { sock.close(); } catch (e) { /* close event follows */ } };
+    sock.onclose = (e) => {
+      if (sock !== ws) return;
+      drop();
+      if (e.code === 4404) return unknownSite();
+      // 4401: the token is no good; the next session request gets a fresh one.
+      if (e.code === 4401) { token = null; store.del('token'); }
+      retry();
+    };
+  }
+
+  function drop() {
+    const s = ws;
+    ws = null;
+    ready = false;
+    inflight.clear();
+    hideTyping();
+    if (s) {
+      s.onmessage = s.onclose = s.onerror = null;
+      try { s.close(); } catch (e) { /* already closed */ }
+    }
+  }
+
+  // Exponential backoff with "equal jitter": half the delay is fixed, half random, so thousands
+  // of widgets do not come back to a restarted server in the same millisecond.
+  function retry(fast) {
+    if (dead) return;
+    clearTimeout(retryTimer);
+    const base = fast ? 300 : Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt++);
+    retryTimer = setTimeout(connect, base / 2 + (Math.random() * base) / 2);
+  }
+
+  function reconnectNow() {
+    drop();
+    retry();
+  }
+
+  // The network came back or the tab became visible again: don't wait for the backoff timer,
+  // and check that a socket which looks open after a laptop slept is really alive.
+  function wake() {
+    if (dead) return;
+    if (connecting) {
+      attempt = 0;
+      if (sessionCtl) sessionCtl.abort();
+    } else if (!ws) {
+      attempt = 0;
+      retry(true);
+    } else if (ready && Date.now() - lastFrameAt > 5000 && !probeAt) {
+      lastPingAt = Date.now();
+      probeAt = lastPingAt + 5000;
+      send({ type: 'ping' });
+    }
+  }
+
+  // One timer for ping, dead-socket and stuck-connect checks. Throttled background tabs run it
+  // rarely; the checks compare timestamps so a late tick never misfires.
+  setInterval(() => {
+    if (!ws) return;
+    const now = Date.now();
+    if (!ready) {
+      if (now - wsStartedAt > CONNECT_MS) reconnectNow();
+      return;
+    }
+    if (probeAt && now >= probeAt) {
+      probeAt = 0;
+      if (lastFrameAt < lastPingAt) return reconnectNow();
+    }
+    if (lastPingAt > lastFrameAt && now - lastFrameAt > DEAD_MS) return reconnectNow();
+    if (now - lastPingAt >= PING_MS) {
+      lastPingAt = now;
+      send({ type: 'ping' });
+    }
+  }, 5000);
+
+  w.addEventListener('online', wake);
+  w.addEventListener('pageshow', (e) => { if (e.persisted) wake(); });
+  d.addEventListener('visibilitychange', () => {
+    if (d.visibilityState === 'visible') { wake(); refresh(); }
+  });
+
+  function unknownSite() {
+    if (dead) return;
+    dead = true;
+    connecting = false;
+    clearTimeout(retryTimer);
+    drop();
+    store.del('site');
+    console.error(`Doorstep: unknown site key "${SITE}". Check the data-site attribute of the widget script tag.`);
+    if (ui) { ui.host.remove(); ui = null; }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Frames from the server
+
+  function onFrame(raw) {
+    lastFrameAt = Date.now();
+    let f;
+    try { f = JSON.parse(raw); } catch (e) { return; }
+    if (!f || typeof f !== 'object') return;
+    switch (f.type) {
+      case 'ready': onReady(f); break;
+      // Messages that fill a gap after a reconnect are news; a first download is history.
+      case 'messages': accept(f.messages, resumedFrom > 0); break;
+      case 'message.created': accept([f.message], true); break;
+      case 'message.ack': onAck(f); break;
+      case 'typing': onTyping(f); break;
+      case 'conversation.read':
+        if (f.reader !== 'visitor') setOpRead(f.conversation_id, f.seq);
+        break;
+      case 'conversation.updated': onConversation(f.conversation); break;
+      case 'error': onError(f); break;
+      default: break; // pong, visitor.updated, event.ack: hearing them is all we need
+    }
+  }
+
+  function onReady(f) {
+    ready = true;
+    attempt = 0;
+    // Another visitor (new token, cleared server): the history we hold is not theirs.
+    if (visitorId != null && f.visitor_id !== visitorId) {
+      msgs.clear();
+      if (ui) { ui.log.textContent = ''; ui.rows.clear(); }
+    }
+    visitorId = f.visitor_id;
+    operators = Array.isArray(f.operators) ? f.operators : [];
+    onConversation(f.conversation);
+    if (conv) {
+      readSeq = Math.max(readSeq, conv.visitor_read_seq || 0);
+      sentReadSeq = conv.visitor_read_seq || 0; // refresh() re-sends ours if it is higher
+      let held = maxSeq(conv.id);
+      if (conv.last_seq != null && held > conv.last_seq) {
+        // The server knows fewer messages than we do (restored database): start over.
+        for (const m of Array.from(msgs.values())) {
+          if (m.conversation_id === conv.id) forget(m);
+        }
+        held = 0;
+      }
+      resumedFrom = held;
+      send({ type: 'resume', after_seq: held });
+    }
+    // Commands the page issued while we were away, then the visitor's unsent messages in the
+    // order they were typed. Resume goes first so the answers arrive in a sensible order.
+    while (apiQueue.length) send(apiQueue.shift());
+    flushOutbox();
+    saveHistory();
+    refresh();
+  }
+  function onConversation(c) {
+    if (!c || c.id == null) { if (c === null) conv = null; return; }
+    if (conv && c.id < conv.id) return; // an older conversation's update
+    if (!conv || conv.id !== c.id) {
+      conv = {};
+      readSeq = sentReadSeq = 0; // read marks are per conversation
+    }
+    Object.assign(conv, c);
+    if (c.operator_read_seq != null) setOpRead(c.id, c.operator_read_seq);
+  }
+
+  function setOpRead(convId, seq) {
+    if (convId == null || typeof seq !== 'number') return;
+    if (seq > (opRead[convId] || 0)) { opRead[convId] = seq; refresh(); }
+  }
+
+  function onAck(f) {
+    if (f.client_msg_id) settle(f.client_msg_id);
+    accept([f.message], false);
+  }
+
+  function onError(f) {
+    const cid = f.client_msg_id;
+    if (!cid || !loadOutbox().some((e) => e.client_msg_id === cid)) return;
+    if (RETRYABLE.has(f.code)) {
+      // Try again on this socket after a growing pause; a reconnect re-sends it anyway.
+      const n = (retries[cid] = (retries[cid] || 0) + 1);
+      inflight.delete(cid);
+      setTimeout(flushOutbox, Math.min(30000, 1000 * 2 ** n));
+      return;
+    }
+    // Not retryable (text_too_long, invalid_frame, ...): sending it again would fail the same
+    // way forever and block nothing else, so give it up and say so next to the message.
+    settle(cid);
+    const row = ui && ui.rows.get('c' + cid);
+    if (row) { row._fail = true; row._pend = false; row.classList.add('fail'); }
+    refresh();
+  }
+
+  // Accept server messages: de-duplicated by id, so a message that arrives by ack and by
+  // message.created, or twice after a resume, is shown once.
+  // `fresh`: operator messages in `list` are new to the visitor (onMessage callbacks fire).
+  function accept(list, fresh) {
+    if (!Array.isArray(list)) return;
+    let changed = false;
+    for (const m of list) {
+      if (!m || m.id == null || m.internal) continue;
+      const a = m.author || {};
+      if (a.type === 'visitor' && m.client_msg_id) settle(m.client_msg_id);
+      if (msgs.has(m.id)) {
+        // Known already; a pending bubble typed in this tab may still be waiting for it.
+        const pend = ui && ui.rows.get('c' + m.client_msg_id);
+        if (pend && m.client_msg_id) { pend.remove(); ui.rows.delete('c' + m.client_msg_id); }
+        continue;
+      }
+      msgs.set(m.id, m);
+      changed = true;
+      if (!conv || m.conversation_id > conv.id) onConversation({ id: m.conversation_id });
+      render(m);
+      if (a.type === 'operator') {
+        hideTyping();
+        if (fresh) notify(m);
+      }
+    }
+    if (changed) { trimMemory(); saveHistory(); refresh(true); }
+  }
+
+  function forget(m) {
+    msgs.delete(m.id);
+    const row = ui && ui.rows.get(m.id);
+    if (row) { row.remove(); ui.rows.delete(m.id); }
+  }
+
+  function trimMemory() {
+    if (msgs.size <= HISTORY_MAX * 2) return;
+    for (const m of sorted().slice(0, msgs.size - HISTORY_MAX)) forget(m);
+  }
+
+  function notify(m) {
+    for (const fn of listeners) {
+      try { fn(JSON.parse(JSON.stringify(m))); } catch (e) { console.error(e); }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Outbox: written before sending, removed only when the server has the message.
+
+  function settle(cid) {
+    inflight.delete(cid);
+    delete retries[cid];
+    const o = loadOutbox(); // re-read: other tabs write it too
+    outbox = o.filter((e) => e.client_msg_id !== cid);
+    if (outbox.length !== o.length) store.set('outbox', outbox);
+  }
+
+  function flushOutbox() {
+    outbox = loadOutbox();
+    for (const e of outbox) {
+      // Another tab may have queued it, or it was confirmed but the tab died before clearing it.
+      const done = Array.from(msgs.values()).some((m) => m.client_msg_id === e.client_msg_id);
+      if (done) { settle(e.client_msg_id); continue; }
+      renderPending(e);
+      if (ready && !inflight.has(e.client_msg_id)) {
+        if (send({ type: 'message.send', client_msg_id: e.client_msg_id, text: e.text })) {
+          inflight.add(e.client_msg_id);
+        }
+      }
+    }
+    refresh();
+  }
+
+  function submit() {
+    const text = ui.ta.value.trim();
+    if (!text || text.length > MAX_TEXT) return;
+    const entry = { client_msg_id: uuid(), text, at: new Date().toISOString() };
+    outbox = loadOutbox();
+    outbox.push(entry);
+    store.set('outbox', outbox); // persisted before it goes anywhere
+    ui.ta.value = '';
+    onInput();
+    stopTyping();
+    renderPending(entry);
+    flushOutbox();
+    scrollEnd(true);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Public API (the queue stub's commands)
+
+  const isObj = (o) => (o && typeof o === 'object' && !Array.isArray(o) ? o : {});
+
+  function command(frame) {
+    frame.client_msg_id = uuid();
+    if (send(frame)) return;
+    apiQueue.push(frame);
+    if (apiQueue.length > QUEUE_MAX) apiQueue.shift();
+  }
+
+  function api(cmd, a, b) {
+    switch (cmd) {
+      case 'identify': return command({ type: 'visitor.identify', traits: isObj(a) });
+      case 'set': return command({ type: 'visitor.set', attributes: isObj(a) });
+      case 'track':
+        if (typeof a !== 'string' || !a) return console.warn('Doorstep: track needs an event name');
+        return command({ type: 'event.track', name: a, properties: isObj(b) });
+      case 'open': return setOpen(true, true);
+      case 'close': return setOpen(false, true);
+      case 'onMessage':
+        if (typeof a === 'function') listeners.push(a);
+        return undefined;
+      default: return console.warn(`Doorstep: unknown command "${cmd}"`);
+    }
+  }
+
+  const queued = (w.Doorstep && w.Doorstep.q) || [];
+  const Doorstep = function Doorstep(cmd, a, b) { return api(cmd, a, b); };
+  Doorstep.version = VERSION;
+  w.Doorstep = Doorstep;
+
+  // ---------------------------------------------------------------------------------------------
+  // UI
+
+  const CSS = `
+:host{all:initial}
+.root{--c:#4f46e5;--on:#fff;--fg:#0f172a;--mut:#64748b;--line:#e2e8f0;--soft:#f1f5f9;
+font:14px/1.45 ui-sans-serif,system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans","Hiragino Sans","Yu Gothic UI",Meiryo,sans-serif,"Apple Color Emoji","Segoe UI Emoji";
+color:var(--fg);text-align:left;-webkit-font-smoothing:antialiased}
+*,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
+button,textarea{font:inherit;color:inherit;margin:0;letter-spacing:inherit}
+button{cursor:pointer;border:0;background:none;padding:0;-webkit-tap-highlight-color:transparent}
+:focus{outline:none}
+:focus-visible{outline:2px solid var(--c);outline-offset:2px}
+.sr,.op:not(.first) .who{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;
+background:var(--c);color:var(--on);display:grid;place-items:center;
+box-shadow:0 2px 6px rgba(15,23,42,.16),0 10px 28px -6px rgba(15,23,42,.32);transition:transform .2s ease}
+.launcher:hover{transform:scale(1.06)}
+.launcher:active{transform:scale(.95)}
+.launcher svg{grid-area:1/1;width:26px;height:26px;transition:transform .25s ease,opacity .2s ease}
+.ic-x,.open .ic-chat{opacity:0;transform:rotate(-90deg) scale(.5)}
+.open .ic-x{opacity:1;transform:none}
+.badge{position:absolute;top:-3px;right:-3px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;
+background:#ef4444;color:#fff;font-size:11px;font-weight:700;line-height:20px;text-align:center;box-shadow:0 0 0 2px #fff}
+.badge:empty{display:none}
+.panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:380px;height:min(640px,calc(100vh - 112px));
+display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;
+box-shadow:0 0 0 1px rgba(15,23,42,.06),0 4px 12px rgba(15,23,42,.06),0 24px 56px -12px rgba(15,23,42,.32);
+opacity:0;transform:translateY(12px) scale(.98);transform-origin:bottom right;visibility:hidden;
+transition:opacity .2s ease,transform .2s ease,visibility 0s linear .2s}
+.open .panel{opacity:1;transform:none;visibility:visible;transition-delay:0s}
+.hd{display:flex;align-items:center;gap:12px;padding:18px 14px 18px 20px;background:var(--c);color:var(--on)}
+.hd :focus-visible{outline-color:currentColor}
+.ht{flex:1;min-width:0}
+h2{margin:0;font-size:16px;font-weight:650;line-height:1.3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.sub{margin:2px 0 0;font-size:13px;opacity:.85}
+.avs{display:flex}
+.avs .av{width:36px;height:36px;font-size:14px;box-shadow:0 0 0 2px var(--c)}
+.avs .av+.av{margin-left:-10px}
+.x{display:none;width:36px;height:36px;border-radius:50%;place-items:center}
+.x:hover{background:rgba(127,127,127,.2)}
+.x svg{width:22px;height:22px}
+.av{flex:none;width:28px;height:28px;border-radius:50%;display:grid;place-items:center;overflow:hidden;
+color:#fff;font-size:12px;font-weight:600;background:#94a3b8;user-select:none}
+.av img{width:100%;height:100%;object-fit:cover}
+.av.site{background:var(--c);color:var(--on)}
+.scroll{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:16px 14px 10px}
+.row{display:flex;gap:8px;margin-top:3px;align-items:flex-end}
+.row.first{margin-top:14px}
+.row.intro{margin-top:0}
+.col{min-width:0;max-width:78%;display:flex;flex-direction:column;align-items:flex-start}
+.me{justify-content:flex-end}
+.me .col{align-items:flex-end}
+.op:not(.last) .av{visibility:hidden}
+.bub{padding:9px 13px;border-radius:18px;white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}
+.op .bub{background:var(--soft);border-radius:6px 18px 18px 6px}
+.op.first .bub{border-top-left-radius:18px}
+.op.last .bub{border-bottom-left-radius:18px}
+.me .bub{background:var(--c);color:var(--on);border-radius:18px 6px 6px 18px}
+.me.first .bub{border-top-right-radius:18px}
+.me.last .bub{border-bottom-right-radius:18px}
+.sys{justify-content:center}
+.sys .col{max-width:90%;align-items:center}
+.sys .bub{color:var(--mut);font-size:12px;padding:4px 8px;text-align:center}
+.who{display:flex;gap:6px;font-size:12px;color:var(--mut);margin:0 0 3px 4px}
+.who b{font-weight:600;color:#334155}
+.st{display:none;font-size:11px;color:var(--mut);margin:4px 4px 0}
+.showst .st{display:block}
+.pend .bub{opacity:.7}
+.fail .bub{background:#fee2e2;color:#991b1b}
+.fail .st{color:#dc2626}
+.typing{display:flex;align-items:center;gap:8px;margin:10px 0 2px 36px;font-size:12px;color:var(--mut)}
+.dots{display:inline-flex;gap:4px;padding:11px 13px;background:var(--soft);border-radius:18px}
+.dots i{width:6px;height:6px;border-radius:50%;background:#94a3b8;animation:ds-b 1.2s infinite ease-in-out}
+.dots i:nth-child(2){animation-delay:.15s}
+.dots i:nth-child(3){animation-delay:.3s}
+@keyframes ds-b{0%,60%,100%{transform:none;opacity:.45}30%{transform:translateY(-3px);opacity:1}}
+.comp{padding:10px 12px 12px;border-top:1px solid var(--line)}
+.box{display:flex;align-items:flex-end;gap:6px;padding:4px 4px 4px 14px;border:1px solid var(--line);border-radius:22px;
+background:#fff;transition:border-color .15s,box-shadow .15s}
+.box:focus-within{border-color:var(--c);box-shadow:0 0 0 3px rgba(100,116,139,.18);box-shadow:0 0 0 3px color-mix(in srgb,var(--c) 22%,transparent)}
+textarea{flex:1;min-width:0;border:0;resize:none;background:none;padding:7px 0;font-size:15px;line-height:20px;max-height:140px;overflow-y:auto}
+textarea:focus-visible{outline:none}
+textarea::placeholder{color:#94a3b8}
+.send{flex:none;width:34px;height:34px;border-radius:50%;display:grid;place-items:center;background:var(--c);color:var(--on);
+transition:opacity .15s,transform .15s}
+.send svg{width:18px;height:18px}
+.box:not(.has) .send{opacity:.4}
+.send:active{transform:scale(.92)}
+.count{font-size:11px;color:var(--mut);text-align:right;margin:6px 6px 0}
+.count.max{color:#dc2626}
+.count:empty{display:none}
+@media (max-width:479px){
+.panel{inset:0;width:auto;height:auto;border-radius:0;transform:translateY(24px)}
+.open .launcher{display:none}
+.launcher{right:16px;bottom:16px}
+.x{display:grid}
+textarea{font-size:16px}
+}
+@media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
+`;
+
+  const svg = (cls, path) =>
+    `<svg class="${cls}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"><path d="${path}"/></svg>`;
+
+  // Static markup only: every piece of text from the server, the site owner or the visitor is
+  // set later through textContent or attributes, never parsed as HTML.
+  const TEMPLATE = `<style>${CSS}</style>
+<div class="root">
+<section class="panel" role="dialog" aria-labelledby="ds-title" tabindex="-1">
+<header class="hd"><div class="avs" aria-hidden="true"></div>
+<div class="ht"><h2 id="ds-title"></h2><p class="sub"></p></div>
+<button type="button" class="x">${svg('', 'M6 9l6 6 6-6')}</button></header>
+<div class="scroll">
+<div class="row op first last intro"><span class="av site" aria-hidden="true"></span><div class="col"><div class="bub"></div></div></div>
+<div class="log" role="log" aria-live="polite"></div>
+<div class="typing" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="tt" aria-live="polite"></span></div>
+</div>
+<form class="comp"><div class="box">
+<textarea rows="1" maxlength="${MAX_TEXT}" aria-describedby="ds-count"></textarea>
+<button type="submit" class="send">${svg('', 'M12 19V5M5 12l7-7 7 7')}</button></div>
+<div id="ds-count" class="count"></div></form>
+</section>
+<button type="button" class="launcher" aria-expanded="false" aria-describedby="ds-unread">${svg('ic-chat', 'M5 4h14a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-7l-5 4v-4H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z')}${svg('ic-x', 'M6 9l6 6 6-6')}<span class="badge" aria-hidden="true"></span><span id="ds-unread" class="sr"></span></button>
+</div>`;
+
+  let ui = null;
+  let isOpen = false;
+  let stick = true; // the message list follows new messages unless the visitor scrolled up
+
+  function mount() {
+    if (ui || dead) return;
+    if (!d.body) { d.addEventListener('DOMContentLoaded', mount, { once: true }); return; }
+    // A custom element name keeps page selectors like "div" from ever matching our host.
+    const host = d.createElement('doorstep-widget');
+    const root = host.attachShadow({ mode: 'open' });
+    root.innerHTML = TEMPLATE;
+    const $ = (s) => root.querySelector(s);
+    ui = {
+      host, root, wrap: $('.root'), panel: $('.panel'), title: $('h2'), sub: $('.sub'),
+      avs: $('.avs'), x: $('.x'), scroll: $('.scroll'), log: $('.log'), typing: $('.typing'),
+      typingText: $('.tt'), form: $('form'), box: $('.box'), ta: $('textarea'), sendBtn: $('.send'),
+      count: $('.count'), launcher: $('.launcher'), badge: $('.badge'), unread: $('#ds-unread'),
+      intro: $('.intro .bub'), introAv: $('.intro .av'), rows: new Map(), heads: '',
+    };
+
+    ui.launcher.addEventListener('click', () => setOpen(!isOpen, true));
+    ui.x.addEventListener('click', () => { setOpen(false); ui.launcher.focus(); });
+    ui.form.addEventListener('submit', (e) => { e.preventDefault(); submit(); ui.ta.focus(); });
+    ui.ta.addEventListener('input', () => { onInput(); typingTick(); });
+    ui.ta.addEventListener('keydown', (e) => {
+      // Enter sends, Shift+Enter is a newline; never while an IME is composing (Japanese etc.).
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        submit();
+      }
+    });
+    ui.wrap.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && isOpen) {
+        e.stopPropagation();
+        setOpen(false);
+        ui.launcher.focus();
+      }
+    });
+    ui.scroll.addEventListener('scroll', () => {
+      const s = ui.scroll;
+      stick = s.scrollHeight - s.scrollTop - s.clientHeight < 60;
+    }, { passive: true });
+
+    applySite();
+    for (const m of sorted()) render(m);
+    for (const e of outbox) renderPending(e);
+    d.body.appendChild(host);
+    refresh();
+    if (wantOpen) setOpen(true, wantFocus);
+  }
+
+  function applySite() {
+    chooseStrings();
+    if (!ui) return;
+    const c = typeof site.color === 'string' && w.CSS && CSS.supports('color', site.color) ? site.color : null;
+    ui.wrap.style.setProperty('--c', c || '#4f46e5');
+    ui.wrap.style.setProperty('--on', c && isLight(c) ? '#111827' : '#fff');
+    ui.wrap.lang = lang;
+    ui.title.textContent = site.name || t.title;
+    ui.sub.textContent = t.subtitle;
+    ui.intro.textContent = t.welcome;
+    ui.introAv.textContent = initial(site.name || t.title);
+    ui.x.setAttribute('aria-label', t.close);
+    ui.ta.setAttribute('aria-label', t.message);
+    ui.ta.placeholder = t.placeholder;
+    ui.sendBtn.setAttribute('aria-label', t.send);
+    ui.launcher.setAttribute('aria-label', isOpen ? t.close : t.open);
+    ui.heads = '';
+    refresh();
+  }
+
+  // Light brand colours (yellow, mint) need dark text on them to stay readable.
+  function isLight(color) {
+    const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color.trim());
+    if (!m) return false;
+    let h = m[1];
+    if (h.length === 3) h = h.replace(/./g, '$&$&');
+    const [r, g, b] = [0, 2, 4].map((i) => {
+      const v = parseInt(h.slice(i, i + 2), 16) / 255;
+      return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45;
+  }
+
+  let wantOpen = tabFlag();
+  let wantFocus = false;
+
+  function setOpen(open, focus) {
+    wantOpen = open;
+    wantFocus = !!focus;
+    tabFlag(open);
+    if (!ui || open === isOpen) return;
+    isOpen = open;
+    const wasInside = !open && ui.root.activeElement && ui.panel.contains(ui.root.activeElement);
+    ui.wrap.classList.toggle('open', open);
+    ui.launcher.setAttribute('aria-expanded', String(open));
+    ui.launcher.setAttribute('aria-label', open ? t.close : t.open);
+    if (open) {
+      stick = true;
+      scrollEnd(true);
+      // On touch screens focusing the textarea would throw up the keyboard over the history;
+      // focusing the panel still puts screen readers and keyboard users inside it.
+      if (focus) {
+        const coarse = w.matchMedia && matchMedia('(pointer: coarse)').matches;
+        (coarse ? ui.panel : ui.ta).focus({ preventScroll: true });
+      }
+      refresh();
+    } else if (wasInside) {
+      ui.launcher.focus();
+    }
+  }
+
+  function el(tag, cls, text) {
+    const e = d.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  const initial = (name) => (Array.from(String(name || '?').trim())[0] || '?').toUpperCase();
+
+  function avatar(person) {
+    const name = (person && person.name) || t.someone;
+    const a = el('span', 'av', initial(name));
+    a.setAttribute('aria-hidden', 'true');
+    a.title = name;
+    // A stable colour per name, so two initials side by side are told apart.
+    let hash = 0;
+    for (const ch of name) hash = (hash * 31 + ch.codePointAt(0)) | 0;
+    a.style.background = `hsl(${Math.abs(hash) % 360} 45% 52%)`;
+    let url = null;
+    try {
+      url = person && person.avatar_url ? new URL(person.avatar_url, ORIGIN) : null;
+    } catch (e) { url = null; }
+    if (url && /^https?:$/.test(url.protocol)) {
+      const img = el('img');
+      img.alt = '';
+      img.referrerPolicy = 'no-referrer';
+      img.onload = () => { a.textContent = ''; a.append(img); };
+      img.src = url.href;
+    }
+    return a;
+  }
+
+  const fmtCache = {};
+  function fmtTime(iso) {
+    const dt = new Date(iso);
+    if (!iso || isNaN(dt)) return '';
+    const today = dt.toDateString() === new Date().toDateString();
+    const k = lang + today;
+    try {
+      fmtCache[k] = fmtCache[k] || new Intl.DateTimeFormat(lang, today
+        ? { hour: 'numeric', minute: '2-digit' }
+        : { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+      return fmtCache[k].format(dt);
+    } catch (e) { return ''; }
+  }
+
+  // A message row. Rows carry their sort key (_c conversation, _s seq; pending rows sort last in
+  // the order they were typed) so inserting keeps the list ordered without re-rendering it, which
+  // would make screen readers announce the whole log again.
+  function buildRow(m, me) {
+    const a = m.author || {};
+    const sys = !me && a.type !== 'operator';
+    const r = el('div', 'row ' + (me ? 'me' : sys ? 'sys' : 'op'));
+    r._me = me;
+    r._a = me ? 'v' : sys ? 's' : `o${a.id != null ? a.id : a.name}`;
+    const col = el('div', 'col');
+    if (me) {
+      col.append(el('span', 'sr', t.you + ': '));
+    } else if (!sys) {
+      r.append(avatar(a));
+      const who = el('div', 'who');
+      who.append(el('b', null, a.name || t.someone), el('span', null, fmtTime(m.created_at)));
+      col.append(who);
+    }
+    col.append(el('div', 'bub', m.text));
+    if (me) {
+      r._st = el('div', 'st');
+      r._st.setAttribute('aria-hidden', 'true'); // "sent"/"read" on every change would be noise
+      col.append(r._st);
+    }
+    r.append(col);
+    return r;
+  }
+
+  let pendOrder = 0;
+  function renderPending(e) {
+    if (!ui || ui.rows.has('c' + e.client_msg_id)) return;
+    const r = buildRow({ text: e.text }, true);
+    r.classList.add('pend');
+    r._pend = true;
+    r._c = Infinity;
+    r._s = ++pendOrder;
+    r._t = Date.parse(e.at) || Date.now();
+    ui.rows.set('c' + e.client_msg_id, r);
+    place(r);
+  }
+
+  function render(m) {
+    if (!ui || ui.rows.has(m.id)) return;
+    const me = (m.author || {}).type === 'visitor';
+    const key = 'c' + m.client_msg_id;
+    let r = me && m.client_msg_id ? ui.rows.get(key) : null;
+    if (r) {
+      // The visitor's own pending bubble becomes the confirmed message in place.
+      ui.rows.delete(key);
+      r.classList.remove('pend', 'fail');
+      r._pend = r._fail = false;
+    } else {
+      r = buildRow(m, me);
+    }
+    r._m = m;
+    r._c = m.conversation_id;
+    r._s = m.seq;
+    r._t = Date.parse(m.created_at) || Date.now();
+    ui.rows.set(m.id, r);
+    place(r);
+  }
+
+  const before = (a, b) => a._c < b._c || (a._c === b._c && a._s < b._s);
+
+  function place(r) {
+    const log = ui.log;
+    let ref = log.lastElementChild;
+    while (ref && (ref === r || before(r, ref))) ref = ref.previousElementSibling;
+    if (ref ? ref.nextElementSibling === r : log.firstElementChild === r) return; // in place
+    log.insertBefore(r, ref ? ref.nextElementSibling : log.firstElementChild);
+  }
+
+  function scrollEnd(force) {
+    if (!ui || !(force || stick)) return;
+    ui.scroll.scrollTop = ui.scroll.scrollHeight;
+  }
+
+  // Everything derived from the rows: grouping, delivery state, header, badge, read receipts.
+  // Cheap for a few hundred rows, and running it after every change keeps the rules in one place.
+  function refresh(newMessages) {
+    if (!ui) return;
+    const rows = ui.log.children;
+    let prev = null;
+    let lastMe = null;
+    let lastOp = null;
+    for (const r of rows) {
+      const first = !prev || prev._a !== r._a || r._t - prev._t > 600000;
+      r.classList.toggle('first', first);
+      if (prev) prev.classList.toggle('last', first);
+      if (r._me && !r._pend && !r._fail) lastMe = r;
+      if (r._m && r._a[0] === 'o') lastOp = r._m.author;
+      prev = r;
+    }
+    if (prev) prev.classList.add('last');
+    for (const r of rows) {
+      if (!r._me) continue;
+      const show = r._pend || r._fail || r === lastMe;
+      r.classList.toggle('showst', !!show);
+      if (!show) continue;
+      let s;
+      if (r._fail) s = t.failed;
+      else if (r._pend) s = t.sending;
+      else {
+        const readUpTo = opRead[r._c] || 0;
+        s = `${fmtTime(r._m.created_at)} · ${r._s <= readUpTo ? t.read : t.sent}`;
+      }
+      if (r._st.textContent !== s) r._st.textContent = s;
+    }
+
+    // Header: the team from "ready", else whoever answered last.
+    const team = operators.length ? operators.slice(0, 3) : lastOp ? [lastOp] : [];
+    const sig = JSON.stringify(team.map((o) => [o.name, o.avatar_url]));
+    if (sig !== ui.heads) {
+      ui.heads = sig;
+      ui.avs.textContent = '';
+      for (const o of team) ui.avs.append(avatar(o));
+    }
+
+    // Unread operator messages of the current conversation; opening the panel reads them.
+    let unread = 0;
+    let top = 0;
+    if (conv) {
+      for (const m of msgs.values()) {
+        if (m.conversation_id !== conv.id) continue;
+        if (m.seq > top) top = m.seq;
+        if ((m.author || {}).type === 'operator' && m.seq > readSeq) unread++;
+      }
+    }
+    if (unread && isOpen && d.visibilityState === 'visible') {
+      readSeq = top;
+      unread = 0;
+    }
+    if (conv && readSeq > sentReadSeq && send({ type: 'messages.read', seq: readSeq })) {
+      sentReadSeq = readSeq;
+    }
+    ui.badge.textContent = unread ? String(unread > 99 ? '99+' : unread) : '';
+    ui.unread.textContent = unread ? fill(t.unread, { n: unread }) : '';
+    if (newMessages) scrollEnd();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Composer and typing
+
+  function onInput() {
+    const ta = ui.ta;
+    // Grow with the text up to the CSS max-height, then scroll inside.
+    ta.style.height = 'auto';
+    ta.style.height = `${Math.min(ta.scrollHeight, 140)}px`;
+    const n = ta.value.length;
+    ui.box.classList.toggle('has', !!ta.value.trim());
+    ui.count.classList.toggle('max', n >= MAX_TEXT);
+    ui.count.textContent = n >= MAX_TEXT
+      ? `${t.limit} · ${fill(t.count, { n: n.toLocaleString(lang), max: MAX_TEXT.toLocaleString(lang) })}`
+      : n >= COUNT_FROM ? fill(t.count, { n: n.toLocaleString(lang), max: MAX_TEXT.toLocaleString(lang) }) : '';
+  }
+
+  let typingSentAt = 0;
+  let typingIdle = 0;
+  function typingTick() {
+    if (!ui.ta.value.trim()) return stopTyping();
+    const now = Date.now();
+    if (now - typingSentAt >= TYPING_EVERY_MS && conv && send({ type: 'typing.start' })) {
+      typingSentAt = now;
+    }
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+  function stopTyping() {
+    clearTimeout(typingIdle);
+    if (typingSentAt) {
+      typingSentAt = 0;
+      send({ type: 'typing.stop' });
+    }
+  }
+
+  let typingHide = 0;
+  function onTyping(f) {
+    if (!ui || (f.author && f.author.type && f.author.type !== 'operator')) return;
+    if (!f.active) return hideTyping();
+    const text = fill(t.typing, { name: (f.author && f.author.name) || t.someone });
+    if (ui.typing.hidden || ui.typingText.textContent !== text) {
+      ui.typingText.textContent = text;
+      ui.typing.hidden = false;
+      scrollEnd();
+    }
+    // Operators' clients refresh "typing" while typing; a lost "stop" must not stick forever.
+    clearTimeout(typingHide);
+    typingHide = setTimeout(hideTyping, TYPING_SHOW_MS);
+  }
+  function hideTyping() {
+    clearTimeout(typingHide);
+    if (ui) ui.typing.hidden = true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Start: replay what the page queued before we loaded, then connect. The launcher appears
+  // when the session answers (or fails for another reason than an unknown site), at the latest
+  // after a short wait, so a slow server never hides the chat.
+
+  for (const args of queued) {
+    try { api(...Array.from(args)); } catch (e) { console.error(e); }
+  }
+  connect();
+  setTimeout(mount, 2500);
+})();

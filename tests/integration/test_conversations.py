@@ -1,0 +1,232 @@
+"""Conversations through the services, on every configured database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from doorstep.errors import InvalidInput, NotFound
+from doorstep.services import conversations
+from tests.conftest import CapturedEvents
+from tests.factories import Factory
+
+
+async def test_first_visitor_message_starts_a_conversation_with_seq_one(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    sent = await conversations.send_visitor_message(ctx, visitor, text="Hello", client_msg_id="c1")
+    assert sent.created and sent.message.seq == 1
+    assert sent.conversation.site_id == site.id
+    assert [e.type for e in events] == ["conversation.created", "message.created"]
+
+
+async def test_retried_send_returns_the_stored_message_and_announces_nothing(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    first = await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="x")
+    events.clear()
+    again = await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="x")
+    assert not again.created
+    assert again.message.id == first.message.id
+    assert events == []
+    _, stored = await conversations.visitor_messages_after(ctx, visitor, 0)
+    assert [m.text for m in stored] == ["Hi"]
+
+
+async def test_concurrent_sends_get_gapless_unique_seqs(factory: Factory, ctx) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    first = await conversations.send_visitor_message(ctx, visitor, text="0", client_msg_id="v0")
+    sends = [
+        conversations.send_visitor_message(ctx, visitor, text=f"v{i}", client_msg_id=f"v{i}")
+        for i in range(1, 11)
+    ]
+    sends += [
+        conversations.send_operator_message(
+            ctx, operator, first.conversation.id, text=f"o{i}", client_msg_id=f"o{i}"
+        )
+        for i in range(10)
+    ]
+    await asyncio.gather(*sends)
+    stored = await conversations.operator_messages_after(ctx, operator, first.conversation.id, 0)
+    assert [m.seq for m in stored] == list(range(1, 22))
+
+
+async def test_concurrent_retries_of_one_message_store_it_once(factory: Factory, ctx) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    results = await asyncio.gather(
+        *[
+            conversations.send_visitor_message(ctx, visitor, text="once", client_msg_id="same")
+            for _ in range(5)
+        ]
+    )
+    assert len({r.message.id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+
+
+async def test_operator_reply_reaches_visitor_and_assigns_the_conversation(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    started = await conversations.send_visitor_message(ctx, visitor, text="Q", client_msg_id="1")
+    events.clear()
+    reply = await conversations.send_operator_message(
+        ctx, operator, started.conversation.id, text="A", client_msg_id="r1"
+    )
+    assert reply.message.author.name == operator.name
+    assert reply.conversation.assignee_id == operator.id
+    created = events.of_type("message.created")[0]
+    assert created.contacts == (visitor.contact_id,)
+    assert created.visitor_frame["message"]["text"] == "A"
+
+
+async def test_internal_note_is_not_sent_to_visitor(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    started = await conversations.send_visitor_message(ctx, visitor, text="Q", client_msg_id="1")
+    events.clear()
+    await conversations.send_operator_message(
+        ctx,
+        operator,
+        started.conversation.id,
+        text="VIP customer",
+        client_msg_id="n1",
+        internal=True,
+    )
+    note_event = events.of_type("message.created")[0]
+    assert note_event.contacts == () and note_event.visitor_frame is None
+    _, visible = await conversations.visitor_messages_after(ctx, visitor, 0)
+    assert [m.text for m in visible] == ["Q"]
+    summary = await conversations.get_conversation(ctx, operator, started.conversation.id)
+    assert summary.conversation.last_message_text == "Q"  # a note is no preview for the inbox
+
+
+async def test_another_sites_operator_sees_not_found_and_no_events(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site_a, site_b = await factory.site(), await factory.site()
+    visitor = await factory.visitor(site_a)
+    outsider = await factory.operator(site_b)
+    started = await conversations.send_visitor_message(ctx, visitor, text="Q", client_msg_id="1")
+    with pytest.raises(NotFound):
+        await conversations.send_operator_message(
+            ctx, outsider, started.conversation.id, text="hi", client_msg_id="z"
+        )
+    with pytest.raises(NotFound):
+        await conversations.get_conversation(ctx, outsider, started.conversation.id)
+    assert await conversations.list_conversations(ctx, outsider) == []
+    assert all(site_b.id not in e.operator_sites for e in events)
+
+
+async def test_unread_counts_visitor_messages_until_an_operator_reads(
+    factory: Factory, ctx
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    for i in range(3):
+        sent = await conversations.send_visitor_message(
+            ctx, visitor, text=f"m{i}", client_msg_id=str(i)
+        )
+    (summary,) = await conversations.list_conversations(ctx, operator, status="open")
+    assert summary.unread == 3
+    await conversations.mark_read_by_operator(ctx, operator, sent.conversation.id, 2)
+    (summary,) = await conversations.list_conversations(ctx, operator)
+    assert summary.unread == 1
+    await conversations.send_operator_message(
+        ctx, operator, sent.conversation.id, text="ok", client_msg_id="r"
+    )
+    (summary,) = await conversations.list_conversations(ctx, operator)
+    assert summary.unread == 0
+
+
+async def test_read_pointer_never_moves_back_or_past_the_end(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    await factory.operator(site)
+    for i in range(2):
+        await conversations.send_visitor_message(ctx, visitor, text="x", client_msg_id=str(i))
+    events.clear()
+    await conversations.mark_read_by_visitor(ctx, visitor, 2)
+    await conversations.mark_read_by_visitor(ctx, visitor, 1)
+    await conversations.mark_read_by_visitor(ctx, visitor, 99)
+    reads = events.of_type("conversation.read")
+    assert [e.operator_frame["seq"] for e in reads] == [2]
+    conversation = await conversations.visitor_conversation(ctx, visitor)
+    assert conversation is not None and conversation.visitor_read_seq == 2
+
+
+async def test_resolve_then_visitor_writes_again_reopens_the_same_conversation(
+    factory: Factory, ctx
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    first = await conversations.send_visitor_message(ctx, visitor, text="a", client_msg_id="1")
+    resolved = await conversations.set_conversation_status(
+        ctx, operator, first.conversation.id, "resolved"
+    )
+    assert resolved.conversation.status == "resolved"
+    assert resolved.conversation.resolved_at is not None
+    again = await conversations.send_visitor_message(ctx, visitor, text="b", client_msg_id="2")
+    assert again.conversation.id == first.conversation.id
+    assert again.conversation.status == "open"
+    assert again.message.seq == 2
+
+
+async def test_assign_only_to_a_member_of_the_sites_team(factory: Factory, ctx) -> None:
+    site, other = await factory.site(), await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    stranger = await factory.operator(other)
+    started = await conversations.send_visitor_message(ctx, visitor, text="a", client_msg_id="1")
+    with pytest.raises(NotFound):
+        await conversations.assign_conversation(ctx, operator, started.conversation.id, stranger.id)
+    summary = await conversations.assign_conversation(
+        ctx, operator, started.conversation.id, operator.id
+    )
+    assert summary.assignee is not None and summary.assignee.id == operator.id
+    summary = await conversations.assign_conversation(ctx, operator, started.conversation.id, None)
+    assert summary.assignee is None
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 10_001, None, 5])
+async def test_bad_text_is_refused_and_stores_nothing(factory: Factory, ctx, text) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    with pytest.raises(InvalidInput):
+        await conversations.send_visitor_message(ctx, visitor, text=text, client_msg_id="1")
+    assert await conversations.visitor_conversation(ctx, visitor) is None
+
+
+async def test_ten_thousand_characters_are_accepted(factory: Factory, ctx) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    sent = await conversations.send_visitor_message(
+        ctx, visitor, text="y" * 10_000, client_msg_id="1"
+    )
+    assert len(sent.message.text) == 10_000
+
+
+async def test_resume_returns_only_messages_after_the_given_seq(factory: Factory, ctx) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    for i in range(5):
+        await conversations.send_visitor_message(ctx, visitor, text=f"m{i}", client_msg_id=str(i))
+    conversation, found = await conversations.visitor_messages_after(ctx, visitor, 3)
+    assert conversation is not None and conversation.last_seq == 5
+    assert [m.seq for m in found] == [4, 5]
