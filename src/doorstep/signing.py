@@ -24,7 +24,7 @@ def unsign(secret: str, purpose: str, token: str, *, max_length: int = 512) -> s
         return None
     value, _, _sig = token.rpartition(".")
     expected = sign(secret, purpose, value)
-    return value if hmac.compare_digest(expected, token) else None
+    return value if hmac.compare_digest(expected.encode(), token.encode()) else None
 
 
 def random_token(nbytes: int = 32) -> str:

@@ -622,7 +622,7 @@
   // ---------------------------------------------------------------------------------------------
   // UI
 
-  const CSS = `
+  const STYLE = `
 :host{all:initial}
 .root{--c:#4f46e5;--on:#fff;--fg:#0f172a;--mut:#64748b;--line:#e2e8f0;--soft:#f1f5f9;
 font:14px/1.45 ui-sans-serif,system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans","Hiragino Sans","Yu Gothic UI",Meiryo,sans-serif,"Apple Color Emoji","Segoe UI Emoji";
@@ -727,7 +727,7 @@ textarea{font-size:16px}
 
   // Static markup only: every piece of text from the server, the site owner or the visitor is
   // set later through textContent or attributes, never parsed as HTML.
-  const TEMPLATE = `<style>${CSS}</style>
+  const TEMPLATE = `<style>${STYLE}</style>
 <div class="root">
 <section class="panel" role="dialog" aria-labelledby="ds-title" tabindex="-1">
 <header class="hd"><div class="avs" aria-hidden="true"></div>
