@@ -165,3 +165,30 @@ async def test_widget_session_errors_and_cors(server, factory: Factory) -> None:
             )
         ).json()
         assert same["visitor_id"] == fresh["visitor_id"]
+
+
+async def test_admins_change_site_settings_and_the_widget_gets_its_texts(
+    server, factory: Factory, ctx
+) -> None:
+    site = await factory.site()
+    admin = await factory.operator(site, role="admin")
+    agent = await factory.operator(site)
+    admin_token = await operators.create_api_token(ctx, admin, name="a")
+    agent_token = await operators.create_api_token(ctx, agent, name="b")
+    strings = {"send": "Go", "ja": {"send": "送信"}}
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        path = f"/api/v1/sites/{site.id}"
+        refused = await client.patch(
+            path, json={"color": "#000000"}, headers={"Authorization": f"Bearer {agent_token}"}
+        )
+        assert refused.status_code == 403
+        admin_headers = {"Authorization": f"Bearer {admin_token}"}
+        bad = await client.patch(path, json={"timezone": "Mars/Olympus"}, headers=admin_headers)
+        assert bad.json()["error"]["code"] == "invalid_timezone"
+        changed = await client.patch(
+            path, json={"color": "#112233", "widget_strings": strings}, headers=admin_headers
+        )
+        assert changed.json()["data"]["color"] == "#112233"
+        session = (await client.post("/widget/v1/session", json={"site": site.key})).json()
+        assert session["site"]["strings"] == strings
+        assert session["site"]["color"] == "#112233"

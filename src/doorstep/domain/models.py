@@ -30,6 +30,7 @@ class Site:
     locale: str | None
     color: str
     created_at: datetime
+    widget_strings: dict[str, Any] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -39,6 +40,7 @@ class Site:
             "timezone": self.timezone,
             "locale": self.locale,
             "color": self.color,
+            "widget_strings": self.widget_strings,
             "created_at": iso(self.created_at),
         }
 

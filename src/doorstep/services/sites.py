@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
+from doorstep.domain import site_settings as rules
 from doorstep.domain.models import Operator, Site
-from doorstep.errors import InvalidInput, NotFound
+from doorstep.errors import Forbidden, InvalidInput, NotFound
 from doorstep.services.access import access_site
 from doorstep.services.context import Ctx
 from doorstep.services.uow import unit_of_work
 from doorstep.store import sites as site_store
-
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_KEY = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 
 
 async def create_site(
@@ -27,18 +24,11 @@ async def create_site(
     key: str | None = None,
     members: tuple[int, ...] = (),
 ) -> Site:
-    name = name.strip()
-    if not 1 <= len(name) <= 200:
-        raise InvalidInput("a site name has 1 to 200 characters")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {timezone!r}") from None
-    if not _COLOR.match(color):
-        raise InvalidInput("color must look like #4f46e5")
-    key = key or secrets.token_urlsafe(12)
-    if not _KEY.match(key):
-        raise InvalidInput("a site key has 4 to 64 letters, digits, '-' or '_'")
+    name = rules.check_name(name)
+    rules.check_timezone(timezone)
+    rules.check_locale(locale)
+    rules.check_color(color)
+    key = rules.check_key(key or secrets.token_urlsafe(12))
     async with unit_of_work(ctx) as uow:
         if await site_store.site_by_key(uow.conn, key):
             raise InvalidInput(f"a site with key {key!r} exists already", code="site_key_taken")
@@ -48,6 +38,30 @@ async def create_site(
         for operator_id in members:
             await site_store.add_member(uow.conn, site.id, operator_id)
     return site
+
+
+_CHECKS = {
+    "name": rules.check_name,
+    "timezone": rules.check_timezone,
+    "locale": rules.check_locale,
+    "color": rules.check_color,
+    "widget_strings": rules.check_widget_strings,
+}
+
+
+async def update_site(ctx: Ctx, operator: Operator, site_id: int, changes: dict[str, Any]) -> Site:
+    """Change a site's settings; admins of the site's team only."""
+    unknown = set(changes) - set(_CHECKS)
+    if unknown:
+        raise InvalidInput(f"unknown site settings: {', '.join(sorted(unknown))}")
+    checked = {field: _CHECKS[field](value) for field, value in changes.items()}
+    async with unit_of_work(ctx) as uow:
+        site = await access_site(uow.conn, operator, site_id)
+        if operator.role != "admin":
+            raise Forbidden("only admins change site settings", code="admin_only")
+        if not checked:
+            return site
+        return await site_store.update_site(uow.conn, site.id, **checked)
 
 
 async def find_site_by_key(ctx: Ctx, key: str) -> Site:

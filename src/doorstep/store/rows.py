@@ -10,7 +10,14 @@ from doorstep.domain.models import Contact, Conversation, Operator, Site, Visito
 def to_site(row: Any) -> Site:
     m = row._mapping
     return Site(
-        m["id"], m["key"], m["name"], m["timezone"], m["locale"], m["color"], m["created_at"]
+        m["id"],
+        m["key"],
+        m["name"],
+        m["timezone"],
+        m["locale"],
+        m["color"],
+        m["created_at"],
+        dict(m["widget_strings"] or {}),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import Operator, Site
@@ -26,7 +26,13 @@ async def insert_site(
         await conn.execute(
             insert(sites)
             .values(
-                key=key, name=name, timezone=timezone, locale=locale, color=color, created_at=now
+                key=key,
+                name=name,
+                timezone=timezone,
+                locale=locale,
+                color=color,
+                widget_strings={},
+                created_at=now,
             )
             .returning(*sites.c)
         )
@@ -83,3 +89,12 @@ async def team_of_site(conn: AsyncConnection, site_id: int) -> list[Operator]:
         .order_by(operators.c.id)
     )
     return [to_operator(r) for r in await conn.execute(query)]
+
+
+async def update_site(conn: AsyncConnection, site_id: int, **values: object) -> Site:
+    row = (
+        await conn.execute(
+            update(sites).where(sites.c.id == site_id).values(**values).returning(*sites.c)
+        )
+    ).one()
+    return to_site(row)

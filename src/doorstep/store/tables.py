@@ -74,6 +74,8 @@ sites = Table(
     Column("timezone", String(64), nullable=False, default="UTC"),
     Column("locale", String(16), nullable=True),
     Column("color", String(16), nullable=False, default="#4f46e5"),
+    # Per-site overrides of the widget's texts, {locale: {key: text}} or {key: text}.
+    Column("widget_strings", Json, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
 )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep.services import operators, sites
 from doorstep.web.deps import CtxDep, CurrentOperator
@@ -49,3 +50,23 @@ async def me(ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
             "status": operators.effective_status(ctx, operator),
         }
     }
+
+
+class SitePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(max_length=200)] | None = None
+    timezone: Annotated[str, Field(max_length=64)] | None = None
+    locale: Annotated[str, Field(max_length=16)] | None = None
+    color: Annotated[str, Field(max_length=16)] | None = None
+    widget_strings: dict[str, Any] | None = Field(
+        default=None,
+        description="texts that replace the widget's own: {key: text} or {locale: {key: text}}",
+    )
+
+
+@router.patch("/sites/{site_id}", summary="Change a site's settings (admins)")
+async def update_site(
+    site_id: int, body: SitePatch, ctx: CtxDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    changes = body.model_dump(include=body.model_fields_set)
+    return {"data": (await sites.update_site(ctx, operator, site_id, changes)).public()}

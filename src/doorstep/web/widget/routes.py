@@ -55,7 +55,6 @@ async def start_session(request: Request) -> Response:
         )
     except DomainError as exc:
         return _json({"error": {"code": exc.code, "message": exc.message}}, exc.status)
-    strings = {}  # per-site overrides of the widget's texts arrive with site settings
     return _json(
         {
             "token": token,
@@ -64,7 +63,7 @@ async def start_session(request: Request) -> Response:
                 "name": site.name,
                 "color": site.color,
                 "locale": site.locale,
-                "strings": strings,
+                "strings": site.widget_strings,
             },
             "ws_url": "/widget/v1/ws",
         }

@@ -75,6 +75,11 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("locale", sa.String(length=16), nullable=True),
         sa.Column("color", sa.String(length=16), nullable=False),
+        sa.Column(
+            "widget_strings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sites")),
         sa.UniqueConstraint("key", name=op.f("uq_sites_key")),
