@@ -24,6 +24,7 @@ from doorstep.web import errors, health
 from doorstep.web.api import contacts, conversations, sites
 from doorstep.web.console.routes import console_routes
 from doorstep.web.demo import demo_page
+from doorstep.web.security import ConsoleHeaders
 from doorstep.web.widget import routes as widget
 from doorstep.web.ws.hub import Hub
 from doorstep.web.ws.operator import operator_socket
@@ -93,5 +94,7 @@ def build_app(
             Route("/demo", lambda _r: RedirectResponse("/demo/")),
         ]
     return Starlette(
-        routes=routes, lifespan=lifespan, middleware=[Middleware(GZipMiddleware, minimum_size=1024)]
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024), Middleware(ConsoleHeaders)],
     )

@@ -192,3 +192,39 @@ async def test_admins_change_site_settings_and_the_widget_gets_its_texts(
         session = (await client.post("/widget/v1/session", json={"site": site.key})).json()
         assert session["site"]["strings"] == strings
         assert session["site"]["color"] == "#112233"
+
+
+async def test_inbox_pages_by_last_activity_without_skipping_or_repeating(
+    factory: Factory, ctx, clock
+) -> None:
+    site = await factory.site()
+    operator = await factory.operator(site)
+    visitors = [await factory.visitor(site) for _ in range(7)]
+    for i, visitor in enumerate(visitors):
+        await conversations.send_visitor_message(ctx, visitor, text="hi", client_msg_id="1")
+        if i % 2 == 0:
+            clock.advance(seconds=1)  # some conversations share an activity time
+    # Activity order now differs from id order: the oldest conversation gets a new message.
+    await conversations.send_visitor_message(ctx, visitors[0], text="again", client_msg_id="2")
+    seen: list[int] = []
+    page = await conversations.list_conversations(ctx, operator, limit=3)
+    while page:
+        seen += [s.conversation.id for s in page]
+        last = page[-1].conversation
+        page = await conversations.list_conversations(
+            ctx,
+            operator,
+            limit=3,
+            before_id=last.id,
+            before_at=last.last_message_at or last.created_at,
+        )
+    everything = await conversations.list_conversations(ctx, operator, limit=50)
+    assert seen == [s.conversation.id for s in everything]
+    assert len(seen) == 7
+
+
+async def test_console_pages_forbid_framing_and_foreign_scripts(server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        page = await client.get("/console/login")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"

@@ -7,6 +7,7 @@ client write carries a client_msg_id so a retry returns the stored message inste
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -264,7 +265,9 @@ async def list_conversations(
     site_id: int | None = None,
     limit: int = 50,
     before_id: int | None = None,
+    before_at: datetime | None = None,
 ) -> list[ConversationSummary]:
+    """Summaries in inbox order; page with the last row's (activity time, id)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput("status is open or resolved", code="invalid_status")
     async with ctx.db.read() as conn:
@@ -274,7 +277,12 @@ async def list_conversations(
         if not site_ids:
             return []
         return await store.conversation_summaries(
-            conn, site_ids, status=status, limit=max(1, min(limit, 200)), before_id=before_id
+            conn,
+            site_ids,
+            status=status,
+            limit=max(1, min(limit, 200)),
+            before_id=before_id,
+            before_at=before_at,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import (
@@ -248,6 +248,7 @@ async def conversation_summaries(
     contact_id: int | None = None,
     limit: int = 50,
     before_id: int | None = None,
+    before_at: datetime | None = None,
 ) -> list[ConversationSummary]:
     assignee = operators.alias("assignee")
     stmt = (
@@ -267,9 +268,13 @@ async def conversation_summaries(
         stmt = stmt.where(conversations.c.id == conversation_id)
     if contact_id is not None:
         stmt = stmt.where(conversations.c.contact_id == contact_id)
-    if before_id is not None:
-        stmt = stmt.where(conversations.c.id < before_id)
     order = func.coalesce(conversations.c.last_message_at, conversations.c.created_at)
+    if before_id is not None and before_at is not None:
+        stmt = stmt.where(
+            or_(order < before_at, and_(order == before_at, conversations.c.id < before_id))
+        )
+    elif before_id is not None:
+        stmt = stmt.where(conversations.c.id < before_id)
     stmt = stmt.order_by(order.desc(), conversations.c.id.desc()).limit(limit)
     return [_summary(row._mapping) for row in await conn.execute(stmt)]
 

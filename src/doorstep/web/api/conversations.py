@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -41,9 +42,18 @@ async def list_conversations(
     site_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before_id: int | None = None,
+    before_at: Annotated[
+        datetime | None, Query(description="with before_id: the last row's last activity time")
+    ] = None,
 ) -> dict[str, Any]:
     found = await conversations.list_conversations(
-        ctx, operator, status=status, site_id=site_id, limit=limit, before_id=before_id
+        ctx,
+        operator,
+        status=status,
+        site_id=site_id,
+        limit=limit,
+        before_id=before_id,
+        before_at=before_at,
     )
     return {"data": [summary.public() for summary in found]}
 

@@ -1,7 +1,7 @@
 // The conversation list: Open / Resolved tabs, one row per conversation, live updates,
 // keyboard movement (↑/↓ or j/k, Home/End) and the unread badges.
 
-import { avatar, h, icon, reconcile } from "./dom.js";
+import { append, avatar, h, icon, reconcile } from "./dom.js";
 import { listOf, on, state, unreadTotal } from "./store.js";
 import { full, parse, relative } from "./time.js";
 
@@ -56,11 +56,8 @@ export function createInbox({ onOpen, onTab, onLoadMore }) {
     if (c.assignee) {
       const chip = avatar(c.assignee.name, `op${c.assignee.id}`, "xs", c.assignee.avatar_url);
       chip.classList.add("conv-assignee");
-      chip.removeAttribute("aria-hidden");
-      chip.setAttribute("role", "img");
-      chip.setAttribute("aria-label", `Assigned to ${c.assignee.name}`);
       chip.title = `Assigned to ${c.assignee.name}`;
-      side.append(chip);
+      side.append(chip, h("span", { class: "visually-hidden" }, ` Assignee: ${c.assignee.name}.`));
     }
     if (unread > 0) {
       side.append(
@@ -69,14 +66,15 @@ export function createInbox({ onOpen, onTab, onLoadMore }) {
       );
     }
     const site = state.sites.size > 1 ? state.sites.get(c.site_id)?.name : null;
-    a.replaceChildren(
+    a.replaceChildren();
+    append(a, [
       avatar(name, `c${c.contact?.id}`, "md"),
       h("span", { class: "conv-name" }, name),
       h("time", { class: "conv-time", datetime: at?.toISOString(), title: full(at) }, relative(at)),
       preview,
       side,
       site ? h("span", { class: "conv-site" }, site) : null,
-    );
+    ]);
   }
 
   function render() {

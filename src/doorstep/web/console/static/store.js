@@ -200,3 +200,18 @@ export function updateContact(contact) {
   if (touched) emit("list");
   emit("contact", contact.id);
 }
+
+/** Many summaries at once (a page of the list), announced once. */
+export function upsertSummaries(list) {
+  for (const summary of list) {
+    const old = state.conversations.get(summary.id);
+    if (old && old.updated_at && summary.updated_at && summary.updated_at < old.updated_at) continue;
+    state.conversations.set(summary.id, summary);
+    emit("conversation", summary.id);
+  }
+  emit("list");
+}
+
+export function removeSummary(id) {
+  if (state.conversations.delete(id)) emit("list");
+}

@@ -7,6 +7,7 @@ const shortDateYearFmt = new Intl.DateTimeFormat(undefined, { day: "numeric", mo
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
 const dayYearFmt = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+const mediumFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 export function parse(iso) {
   if (!iso) return null;
@@ -49,6 +50,10 @@ export function dayLabel(date, now = new Date()) {
   if (days === 0) return "Today";
   if (days === 1) return "Yesterday";
   return date.getFullYear() === now.getFullYear() ? dayFmt.format(date) : dayYearFmt.format(date);
+}
+
+export function medium(date) {
+  return date ? mediumFmt.format(date) : "";
 }
 
 export function full(date) {
