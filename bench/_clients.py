@@ -8,7 +8,10 @@ receive, so send and receive times come from the same clock (time.monotonic_ns).
     parent -> "open"                         (parent has read the server's RSS)
     child -> ("idle", info)                  N visitor sockets open and idle
     parent -> "load"                         (parent has read the RSS again)
-    child -> ("done", results)               latencies in nanoseconds, counts, CPU time
+    (warm-up messages, not counted), then for each rate:
+    child -> ("phase", rate);  parent -> "go"          (parent has read the server's CPU time)
+    child -> ("phase_done", results)         latencies in nanoseconds, counts, client CPU time
+    child -> ("done", {})
     child -> ("error", traceback)            at any point
 """
 
@@ -42,11 +45,12 @@ class ClientConfig:
     visitors: int
     warm_visitors: int
     operators: int
-    messages: int
+    messages: int  # per rate
     warmup_messages: int
-    rate: float
+    rates: list[float]
     concurrency: int
     drain_timeout: float
+    fanout: int  # operator sockets that receive each message: all of them, or 1 for the relay
     seed: int = 1
 
 
@@ -54,15 +58,22 @@ class ClientConfig:
 class Tracker:
     """Send, ack and delivery times of each message, keyed by client_msg_id."""
 
-    operators: int
+    fanout: int
     sent: dict[str, int] = field(default_factory=dict)
     acked: dict[str, int] = field(default_factory=dict)
     first: dict[str, int] = field(default_factory=dict)
     last: dict[str, int] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
+    pending_ack: set[str] = field(default_factory=set)
+    pending_all: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    expected: int = 0
+
+    def sending(self, cmid: str, now: int) -> None:
+        self.sent[cmid] = now
+        self.pending_ack.add(cmid)
+        self.pending_all.add(cmid)
+        self.done.clear()
 
     def delivered(self, cmid: str, now: int) -> None:
         if cmid not in self.sent:
@@ -71,18 +82,31 @@ class Tracker:
         self.seen[cmid] = count
         if count == 1:
             self.first[cmid] = now
-        if count == self.operators:
+        if count == self.fanout:
             self.last[cmid] = now
+            self.pending_all.discard(cmid)
             self._check()
 
     def ack(self, cmid: str, now: int) -> None:
         if cmid in self.sent and cmid not in self.acked:
             self.acked[cmid] = now
+            self.pending_ack.discard(cmid)
             self._check()
 
     def _check(self) -> None:
-        if len(self.acked) >= self.expected and len(self.last) >= self.expected:
+        if not self.pending_ack and not self.pending_all:
             self.done.set()
+
+    def phase_results(self, ids: list[str]) -> dict[str, Any]:
+        def since_sent(times: dict[str, int]) -> list[int]:
+            return [times[c] - self.sent[c] for c in ids if c in times]
+
+        return {
+            "sent": len(ids),
+            "ack_ns": since_sent(self.acked),
+            "first_ns": since_sent(self.first),
+            "all_ns": since_sent(self.last),
+        }
 
 
 def raise_fd_limit() -> int:
@@ -120,7 +144,7 @@ async def _wait_parent(pipe: Any, expected: str) -> None:
 async def _main(config: ClientConfig, pipe: Any) -> None:
     rng = random.Random(config.seed)
     ws_base = "ws" + config.base_url.removeprefix("http")
-    tracker = Tracker(config.operators)
+    tracker = Tracker(config.fanout)
     tasks: list[asyncio.Task[None]] = []
     sockets: list[ClientConnection] = []
     try:
@@ -166,34 +190,30 @@ async def _main(config: ClientConfig, pipe: Any) -> None:
         )
         await _wait_parent(pipe, "load")
 
-        cpu_before = time.process_time()
         senders = [ws for ws, _ in visitors]
-        # Warm-up: the same traffic, not counted (first statements compile, pools fill).
-        warm_tracker_count = config.warmup_messages
-        lag_ns = await _send_paced(senders, tracker, config, rng, warm_tracker_count, "w")
+        # Warm-up: the same traffic at the first rate, not counted (statements compile,
+        # pools fill, conversations start).
+        await _send_paced(senders, tracker, config.rates[0], rng, config.warmup_messages, "w")
         await _drain(tracker, config.drain_timeout)
-        warm_ids = set(tracker.sent)
-        load_started = time.monotonic_ns()
-        cpu_load = time.process_time()
-        lag_ns = await _send_paced(senders, tracker, config, rng, config.messages, "m")
-        await _drain(tracker, config.drain_timeout)
-        load_ns = time.monotonic_ns() - load_started
-        cpu_after = time.process_time()
-
-        measured = [cmid for cmid in tracker.sent if cmid not in warm_ids]
-        results = {
-            "sent": len(measured),
-            "ack_ns": [tracker.acked[c] - tracker.sent[c] for c in measured if c in tracker.acked],
-            "first_ns": [tracker.first[c] - tracker.sent[c] for c in measured if c in tracker.first],
-            "all_ns": [tracker.last[c] - tracker.sent[c] for c in measured if c in tracker.last],
-            "lag_ns": lag_ns,
-            "load_seconds": load_ns / 1e9,
-            "client_cpu_seconds": cpu_after - cpu_load,
-            "client_cpu_total": cpu_after - cpu_before,
-            "errors": tracker.errors[:20],
-            "error_count": len(tracker.errors),
-        }
-        pipe.send(("done", results))
+        for n, rate in enumerate(config.rates):
+            pipe.send(("phase", rate))
+            await _wait_parent(pipe, "go")
+            cpu_before, started = time.process_time(), time.monotonic_ns()
+            errors_before = len(tracker.errors)
+            ids, lags = await _send_paced(senders, tracker, rate, rng, config.messages, f"r{n}-")
+            await _drain(tracker, config.drain_timeout)
+            results = tracker.phase_results(ids)
+            results.update(
+                rate=rate,
+                lag_ns=lags,
+                seconds=(time.monotonic_ns() - started) / 1e9,
+                client_cpu_seconds=time.process_time() - cpu_before,
+                errors=tracker.errors[errors_before : errors_before + 20],
+                error_count=len(tracker.errors) - errors_before,
+            )
+            pipe.send(("phase_done", results))
+            await asyncio.sleep(1)  # let stragglers of an overloaded phase arrive
+        pipe.send(("done", {}))
     finally:
         for task in tasks:
             task.cancel()
@@ -249,14 +269,16 @@ async def _open_many(
                 close_timeout=2,
             )
             try:
-                first = orjson.loads(await asyncio.wait_for(ws.recv(), 60))
+                # An operator socket may see `presence` (its own arrival) before `ready`.
+                for _ in range(10):
+                    first = orjson.loads(await asyncio.wait_for(ws.recv(), 60))
+                    if first.get("type") == "ready":
+                        return ws, time.monotonic_ns() - started
             except BaseException:
                 await _close(ws)
                 raise
-            if first.get("type") != "ready":
-                await _close(ws)
-                raise RuntimeError(f"expected ready, got {first!r}")
-            return ws, time.monotonic_ns() - started
+            await _close(ws)
+            raise RuntimeError(f"no ready frame; last frame {first!r}")
 
     return list(await asyncio.gather(*(one(url) for url in urls)))
 
@@ -307,18 +329,17 @@ async def _visitor_reader(ws: ClientConnection, tracker: Tracker) -> None:
 async def _send_paced(
     senders: list[ClientConnection],
     tracker: Tracker,
-    config: ClientConfig,
+    rate: float,
     rng: random.Random,
     count: int,
     prefix: str,
-) -> list[int]:
-    """Open loop: message i leaves at start + i/rate whatever the answers; returns the lag of
-    each send behind its schedule (a large lag means the client, not the server, was slow)."""
-    tracker.expected += count
-    tracker.done.clear()
-    interval = 1e9 / config.rate
+) -> tuple[list[str], list[int]]:
+    """Open loop: message i leaves at start + i/rate whatever the answers. Returns the ids
+    and the lag of each send behind its schedule (large lags: the client, not the server, was
+    slow)."""
+    interval = 1e9 / rate
     start = time.monotonic_ns()
-    lags = []
+    ids, lags = [], []
     for i in range(count):
         due = start + int(i * interval)
         delay = due - time.monotonic_ns()
@@ -328,7 +349,8 @@ async def _send_paced(
         cmid = f"{prefix}{i}-{uuid.uuid4().hex[:12]}"
         now = time.monotonic_ns()
         lags.append(now - due)
-        tracker.sent[cmid] = now
+        ids.append(cmid)
+        tracker.sending(cmid, now)
         text = f"Hi, a question about order #{i}: where is my parcel? (sent {now})"
         try:
             await ws.send(
@@ -336,11 +358,17 @@ async def _send_paced(
             )
         except ConnectionClosed as exc:
             tracker.errors.append(f"send failed: {exc}")
-    return lags
+            tracker.pending_ack.discard(cmid)
+            tracker.pending_all.discard(cmid)
+    return ids, lags
 
 
-async def _drain(tracker: Tracker, timeout: float) -> None:
-    if len(tracker.acked) >= tracker.expected and len(tracker.last) >= tracker.expected:
-        return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(tracker.done.wait(), timeout)
+async def _drain(tracker: Tracker, seconds: float) -> None:
+    """Wait until every message sent so far is acked and delivered, or `seconds` pass; what
+    is still missing then counts as lost."""
+    if tracker.pending_ack or tracker.pending_all:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await tracker.done.wait()
+    tracker.pending_ack.clear()
+    tracker.pending_all.clear()

@@ -86,10 +86,12 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.tail()}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not answer /healthz in {timeout} s:\n{self.tail()}")
 

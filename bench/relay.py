@@ -19,6 +19,7 @@ websockets-sansio, per-message deflate off, 1 MiB frame limit, the same loop and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import secrets
 import sys
 from collections import deque
@@ -55,10 +56,9 @@ async def visitor_socket(websocket: WebSocket) -> None:
             if operators:
                 target = operators[0]
                 operators.rotate(-1)
-                try:
+                # If that operator went away, its own handler unregisters it.
+                with contextlib.suppress(Exception):
                     await target.send_text(raw)
-                except Exception:  # that operator went away; its own handler unregisters it
-                    pass
             await websocket.send_text('{"type":"message.ack","frame":' + raw + "}")
     except WebSocketDisconnect:
         return

@@ -39,9 +39,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _floor  # noqa: E402
-from _clients import ClientConfig, raise_fd_limit, run_client  # noqa: E402
-from _servers import ROOT, Server, start_doorstep, start_relay  # noqa: E402
+import _floor
+from _clients import ClientConfig, raise_fd_limit, run_client
+from _servers import ROOT, Server, start_doorstep, start_relay
 
 WIDGET_JS = ROOT / "src" / "doorstep" / "web" / "widget" / "static" / "widget.js"
 EMAIL = "op@example.com"
@@ -58,8 +58,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--visitors", type=int, default=1000, help="idle visitor sockets (1000)")
     parser.add_argument("--operators", type=int, default=10, help="operator sockets (10)")
-    parser.add_argument("--messages", type=int, default=2000, help="measured messages (2000)")
-    parser.add_argument("--rate", type=float, default=200.0, help="messages per second (200)")
+    parser.add_argument(
+        "--messages", type=int, default=1000, help="measured messages at each rate (1000)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=_rates,
+        default=[50.0, 200.0],
+        help="messages per second over all visitors; a comma-separated list measures each "
+        "rate in turn on the same sockets (50,200)",
+    )
     parser.add_argument(
         "--warmup", type=int, default=200, help="messages sent first and not counted (200)"
     )
@@ -77,7 +85,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--warm-visitors", type=int, default=50, help="sockets opened before the RSS baseline"
     )
     parser.add_argument("--settle", type=float, default=2.0, help="seconds before RSS readings")
-    parser.add_argument("--drain-timeout", type=float, default=20.0)
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait after the last send of a rate; what is missing then is lost (30)",
+    )
     parser.add_argument(
         "--log-level", default="info", help="server log level, as DOORSTEP_LOG_LEVEL (info)"
     )
@@ -90,6 +103,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="record the Doorstep server with py-spy during the load (needs py-spy)",
     )
     return parser.parse_args(argv)
+
+
+def _rates(text: str) -> list[float]:
+    rates = [float(part) for part in text.split(",") if part.strip()]
+    if not rates or any(rate <= 0 for rate in rates):
+        raise argparse.ArgumentTypeError("rates are positive numbers, e.g. 50,200")
+    return rates
 
 
 # ---------------------------------------------------------------- statistics
@@ -130,8 +150,14 @@ class ClientProcess:
     def expect(self, kind: str, timeout: float) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.pipe.poll(0.2):
-                got, payload = self.pipe.recv()
+            if self.pipe.poll(0.05):
+                try:
+                    got, payload = self.pipe.recv()
+                except EOFError:
+                    self.proc.join(timeout=5)
+                    raise RuntimeError(
+                        f"client exited (code {self.proc.exitcode}) before {kind!r}"
+                    ) from None
                 if got == "error":
                     raise RuntimeError(f"client failed:\n{payload}")
                 if got != kind:
@@ -178,12 +204,14 @@ def drive(
         operators=args.operators,
         messages=args.messages,
         warmup_messages=args.warmup,
-        rate=args.rate,
+        rates=args.rate,
         concurrency=args.concurrency,
         drain_timeout=args.drain_timeout,
+        fanout=1 if server.name == "relay" else args.operators,
     )
     client = ClientProcess(config)
     spy = None
+    phases: list[dict[str, Any]] = []
     try:
         client.expect("ready_for_baseline", 600)
         rss_base = rss_reading(server, args.settle)
@@ -191,22 +219,26 @@ def drive(
         client.send("open")
         idle = client.expect("idle", 600)
         rss_idle = rss_reading(server, args.settle)
-        print(
-            f"  {label}: {args.warmup} + {args.messages} messages at {args.rate:g}/s ...",
-            flush=True,
-        )
         if profile is not None:
             spy = start_py_spy(server, profile)
-        cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
         client.send("load")
-        done = client.expect("done", 120 + 2 * (args.messages + args.warmup) / args.rate)
-        cpu_used, wall = server.cpu_seconds() - cpu_before, time.monotonic() - wall_before
+        per_phase = 60 + args.drain_timeout + 2 * args.messages / min(args.rate)
+        warm_timeout = 60 + args.drain_timeout + 2 * args.warmup / args.rate[0]
+        for n, rate in enumerate(args.rate):
+            got = client.expect("phase", warm_timeout if n == 0 else per_phase)
+            assert got == rate
+            print(f"  {label}: {args.messages} messages at {rate:g}/s ...", flush=True)
+            cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
+            client.send("go")
+            done = client.expect("phase_done", per_phase)
+            cpu_used, wall = server.cpu_seconds() - cpu_before, time.monotonic() - wall_before
+            phases.append(phase_figures(done, 100 * cpu_used / wall))
+        client.expect("done", 60)
         rss_after = server.rss()
     finally:
         if spy is not None:
             stop_py_spy(spy)
         client.stop()
-    lost_first = done["sent"] - len(done["first_ns"])
     return {
         "visitors": idle["visitors"],
         "open_seconds": idle["open_seconds"],
@@ -215,16 +247,24 @@ def drive(
         "rss_idle_mib": rss_idle / 2**20,
         "rss_after_load_mib": rss_after / 2**20,
         "kib_per_socket": (rss_idle - rss_base) / 1024 / max(1, idle["visitors"]),
+        "rates": phases,
+    }
+
+
+def phase_figures(done: dict[str, Any], server_cpu_percent: float) -> dict[str, Any]:
+    return {
+        "rate": done["rate"],
+        "sent": done["sent"],
         "deliver_first_ms": summary_ms(done["first_ns"]),
         "deliver_all_ms": summary_ms(done["all_ns"]),
         "ack_ms": summary_ms(done["ack_ns"]),
         "send_lag_ms": summary_ms(done["lag_ns"]),
-        "sent": done["sent"],
-        "lost_first": lost_first,
+        "lost_first": done["sent"] - len(done["first_ns"]),
         "lost_all": done["sent"] - len(done["all_ns"]),
         "lost_ack": done["sent"] - len(done["ack_ns"]),
-        "server_cpu_percent": 100 * cpu_used / wall,
-        "client_cpu_percent": 100 * done["client_cpu_seconds"] / max(1e-9, done["load_seconds"]),
+        "seconds": done["seconds"],
+        "server_cpu_percent": server_cpu_percent,
+        "client_cpu_percent": 100 * done["client_cpu_seconds"] / max(1e-9, done["seconds"]),
         "errors": done["errors"],
         "error_count": done["error_count"],
     }
@@ -235,10 +275,21 @@ def start_py_spy(server: Server, directory: Path) -> Any:
 
     directory.mkdir(parents=True, exist_ok=True)
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    out = directory / f"doorstep-{server.port}.speedscope.json"
+    out = directory / f"doorstep-{server.port}.folded.txt"
     return subprocess.Popen(
-        [exe, "record", "--pid", str(server.proc.pid), "--format", "speedscope", "-o", str(out),
-         "--rate", "200", "--nonblocking"],
+        [
+            exe,
+            "record",
+            "--pid",
+            str(server.proc.pid),
+            "--format",
+            "raw",
+            "-o",
+            str(out),
+            "--rate",
+            "200",
+            "--nonblocking",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -265,7 +316,16 @@ def machine() -> dict[str, Any]:
                 model = line.split(":", 1)[1].strip()
                 break
     versions = {}
-    for package in ("uvicorn", "websockets", "starlette", "httptools", "uvloop", "sqlalchemy"):
+    for package in (
+        "uvicorn",
+        "websockets",
+        "starlette",
+        "httptools",
+        "uvloop",
+        "sqlalchemy",
+        "aiosqlite",
+        "asyncpg",
+    ):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
     return {
@@ -328,29 +388,35 @@ def run_database(
 
 
 def verdict(out: dict[str, Any]) -> dict[str, Any]:
+    """Ratios against the floor at each rate, and the memory ratio."""
     relay, door, commit = out["relay"], out["doorstep"], out["commit_ms"]
 
     def ratio(a: float | None, b: float | None) -> float | None:
         return a / b if a is not None and b else None
 
-    floor = {
-        q: relay["deliver_first_ms"][q] + commit[q]
-        for q in ("p50", "p99")
-        if relay["deliver_first_ms"][q] is not None
-    }
-    ack_floor = {
-        q: relay["ack_ms"][q] + commit[q] for q in ("p50", "p99") if relay["ack_ms"][q] is not None
-    }
-    p99_ratio = ratio(door["deliver_first_ms"]["p99"], floor.get("p99"))
+    def added(relay_ms: dict[str, Any]) -> dict[str, float]:
+        return {q: relay_ms[q] + commit[q] for q in ("p50", "p99") if relay_ms[q] is not None}
+
+    rates = []
+    for r, d in zip(relay["rates"], door["rates"], strict=True):
+        floor, ack_floor = added(r["deliver_first_ms"]), added(r["ack_ms"])
+        p99_ratio = ratio(d["deliver_first_ms"]["p99"], floor.get("p99"))
+        lost = max(d["lost_first"], d["lost_all"], d["lost_ack"])
+        rates.append(
+            {
+                "rate": d["rate"],
+                "floor_ms": floor,
+                "ack_floor_ms": ack_floor,
+                "p50_ratio": ratio(d["deliver_first_ms"]["p50"], floor.get("p50")),
+                "p99_ratio": p99_ratio,
+                "ack_p99_ratio": ratio(d["ack_ms"]["p99"], ack_floor.get("p99")),
+                "latency_ok": p99_ratio is not None and p99_ratio <= P99_TARGET and not lost,
+            }
+        )
     mem_ratio = ratio(door["kib_per_socket"], relay["kib_per_socket"])
     return {
-        "floor_ms": floor,
-        "ack_floor_ms": ack_floor,
-        "p50_ratio": ratio(door["deliver_first_ms"]["p50"], floor.get("p50")),
-        "p99_ratio": p99_ratio,
-        "ack_p99_ratio": ratio(door["ack_ms"]["p99"], ack_floor.get("p99")),
+        "rates": rates,
         "memory_ratio": mem_ratio,
-        "latency_ok": p99_ratio is not None and p99_ratio <= P99_TARGET,
         "memory_ok": mem_ratio is not None and mem_ratio <= MEMORY_TARGET,
     }
 
@@ -378,7 +444,8 @@ def table(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        pairs = enumerate(zip(row, widths, strict=True))
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -387,36 +454,51 @@ def table(rows: list[list[str]]) -> str:
 
 def report(result: dict[str, Any]) -> str:
     cfg = result["config"]
+    rates = ", ".join(f"{rate:g}/s" for rate in cfg["rate"])
     out = [
         f"Doorstep sockets benchmark, {result['date']}: {cfg['visitors']} visitors, "
-        f"{cfg['operators']} operators, {cfg['messages']} messages at {cfg['rate']:g}/s "
+        f"{cfg['operators']} operators, {cfg['messages']} messages at each of {rates} "
         f"(+{cfg['warmup']} warm-up); {result['machine']['cores']} cores, "
         f"{result['machine']['cpu']}",
         "",
-        "Latency, ms (send -> first operator socket / all operator sockets / visitor ack)",
+        "Latency, ms: send -> first operator socket has message.created / all operator sockets",
+        "have it / the visitor has message.ack (the relay forwards to one operator socket)",
     ]
     rows = [
-        ["run", "first p50", "p99", "max", "all p50", "p99", "ack p50", "p99",
-         "lost", "srv CPU%", "cli CPU%"]
+        [
+            "run",
+            "rate",
+            "first p50",
+            "p99",
+            "max",
+            "all p50",
+            "p99",
+            "ack p50",
+            "p99",
+            "lost",
+            "srv CPU%",
+            "cli CPU%",
+        ]
     ]
     for db, runs in result["databases"].items():
         for name in ("relay", "doorstep"):
-            r = runs[name]
-            rows.append(
-                [
-                    f"{name} ({db})",
-                    f(r["deliver_first_ms"]["p50"], 2),
-                    f(r["deliver_first_ms"]["p99"], 2),
-                    f(r["deliver_first_ms"]["max"], 1),
-                    f(r["deliver_all_ms"]["p50"], 2),
-                    f(r["deliver_all_ms"]["p99"], 2),
-                    f(r["ack_ms"]["p50"], 2),
-                    f(r["ack_ms"]["p99"], 2),
-                    str(max(r["lost_first"], r["lost_all"], r["lost_ack"])),
-                    f(r["server_cpu_percent"], 0),
-                    f(r["client_cpu_percent"], 0),
-                ]
-            )
+            for r in runs[name]["rates"]:
+                rows.append(
+                    [
+                        f"{name} ({db})",
+                        f"{r['rate']:g}/s",
+                        f(r["deliver_first_ms"]["p50"], 2),
+                        f(r["deliver_first_ms"]["p99"], 2),
+                        f(r["deliver_first_ms"]["max"], 1),
+                        f(r["deliver_all_ms"]["p50"], 2),
+                        f(r["deliver_all_ms"]["p99"], 2),
+                        f(r["ack_ms"]["p50"], 2),
+                        f(r["ack_ms"]["p99"], 2),
+                        str(max(r["lost_first"], r["lost_all"], r["lost_ack"])),
+                        f(r["server_cpu_percent"], 0),
+                        f(r["client_cpu_percent"], 0),
+                    ]
+                )
     out += [table(rows), "", "Memory (server RSS) and connecting"]
     rows = [["run", "base MiB", "idle MiB", "KiB/socket", "open s", "conn p50", "conn p99"]]
     for db, runs in result["databases"].items():
@@ -433,42 +515,58 @@ def report(result: dict[str, Any]) -> str:
                     f(r["connect_ms"]["p99"], 1),
                 ]
             )
-    out += [table(rows), "", "Against the floor (floor = relay first-delivery + one commit)"]
+    out += [table(rows), "", "Against the floor: floor = relay first-delivery + one durable commit"]
     rows = [
-        ["database", "commit p50", "p99", "floor p50", "p99", "doorstep p50", "p99",
-         "p99/floor", "mem ratio"]
+        [
+            "database",
+            "rate",
+            "commit p50",
+            "p99",
+            "floor p50",
+            "p99",
+            "doorstep p50",
+            "p99",
+            "p99/floor",
+            "mem ratio",
+        ]
     ]
     for db, runs in result["databases"].items():
-        v, c, d = runs["verdict"], runs["commit_ms"], runs["doorstep"]["deliver_first_ms"]
-        rows.append(
-            [
-                db,
-                f(c["p50"], 2),
-                f(c["p99"], 2),
-                f(v["floor_ms"].get("p50"), 2),
-                f(v["floor_ms"].get("p99"), 2),
-                f(d["p50"], 2),
-                f(d["p99"], 2),
-                f(v["p99_ratio"], 2) + (" ok" if v["latency_ok"] else " MISS"),
-                f(v["memory_ratio"], 2) + (" ok" if v["memory_ok"] else " MISS"),
-            ]
-        )
+        v, c = runs["verdict"], runs["commit_ms"]
+        for n, (vr, d) in enumerate(zip(v["rates"], runs["doorstep"]["rates"], strict=True)):
+            rows.append(
+                [
+                    db,
+                    f"{vr['rate']:g}/s",
+                    f(c["p50"], 2),
+                    f(c["p99"], 2),
+                    f(vr["floor_ms"].get("p50"), 2),
+                    f(vr["floor_ms"].get("p99"), 2),
+                    f(d["deliver_first_ms"]["p50"], 2),
+                    f(d["deliver_first_ms"]["p99"], 2),
+                    f(vr["p99_ratio"], 2) + (" ok" if vr["latency_ok"] else " MISS"),
+                    (f(v["memory_ratio"], 2) + (" ok" if v["memory_ok"] else " MISS"))
+                    if n == 0
+                    else "",
+                ]
+            )
     out += [table(rows)]
     out.append(
-        f"targets: p99/floor <= {P99_TARGET}, memory per idle socket <= {MEMORY_TARGET} x relay"
+        f"targets: p99/floor <= {P99_TARGET} with nothing lost; memory per idle socket <= "
+        f"{MEMORY_TARGET} x relay"
     )
     w = result["widget"]
     if w["exists"]:
-        out.append(
-            f"widget: {w['path']} {w['bytes']} bytes, {w['gzip9_bytes']} bytes gzip -9"
-        )
+        out.append(f"widget: {w['path']} {w['bytes']} bytes, {w['gzip9_bytes']} bytes gzip -9")
     else:
         out.append(f"widget: {w['path']} does not exist yet")
     for db, runs in result["databases"].items():
         for name in ("relay", "doorstep"):
-            if runs[name]["error_count"]:
-                out.append(f"{name} ({db}): {runs[name]['error_count']} errors, first ones:")
-                out += [f"  {e}" for e in runs[name]["errors"][:5]]
+            for r in runs[name]["rates"]:
+                if r["error_count"]:
+                    out.append(
+                        f"{name} ({db}) at {r['rate']:g}/s: {r['error_count']} errors, first ones:"
+                    )
+                    out += [f"  {e}" for e in r["errors"][:3]]
     return "\n".join(out)
 
 
@@ -483,8 +581,17 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "config": {
             k: getattr(args, k)
-            for k in ("visitors", "operators", "messages", "rate", "warmup", "commits",
-                      "concurrency", "warm_visitors", "log_level")
+            for k in (
+                "visitors",
+                "operators",
+                "messages",
+                "rate",
+                "warmup",
+                "commits",
+                "concurrency",
+                "warm_visitors",
+                "log_level",
+            )
         },
         "databases": {},
     }

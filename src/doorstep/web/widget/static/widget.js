@@ -420,9 +420,9 @@
       case 'message.ack': onAck(f); break;
       case 'typing': onTyping(f); break;
       case 'conversation.read':
-        if (f.reader !== 'visitor') setOpRead(f.conversation_id, f.seq);
+        if (f.reader !== 'visitor' && setOpRead(f.conversation_id, f.seq)) refresh();
         break;
-      case 'conversation.updated': onConversation(f.conversation); break;
+      case 'conversation.updated': onConversation(f.conversation); refresh(); break;
       case 'error': onError(f); break;
       default: break; // pong, visitor.updated, event.ack: hearing them is all we need
     }
@@ -471,9 +471,11 @@
     if (c.operator_read_seq != null) setOpRead(c.id, c.operator_read_seq);
   }
 
+  // Returns whether anything changed; callers refresh the UI once they are done.
   function setOpRead(convId, seq) {
-    if (convId == null || typeof seq !== 'number') return;
-    if (seq > (opRead[convId] || 0)) { opRead[convId] = seq; refresh(); }
+    if (convId == null || typeof seq !== 'number' || seq <= (opRead[convId] || 0)) return false;
+    opRead[convId] = seq;
+    return true;
   }
 
   function onAck(f) {
