@@ -38,3 +38,11 @@ async def current_revision(conn: AsyncConnection) -> str | None:
         return MigrationContext.configure(sync_conn).get_current_revision()
 
     return await conn.run_sync(_read)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    async with db.writer.connect() as conn:
+        await conn.run_sync(
+            lambda sync_conn: command.downgrade(alembic_config(sync_conn), revision)
+        )
+        await conn.commit()

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -134,6 +135,19 @@ contacts = Table(
     Column("attributes", Json, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
+    # The latest known profile facts, copied from visits as they happen (docs/tracking.md).
+    Column("first_source", Json, nullable=True),
+    Column("last_source", Json, nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("city", String(100), nullable=True),
+    Column("timezone", String(64), nullable=True),
+    Column("language", String(35), nullable=True),
+    Column("device_type", String(16), nullable=True),
+    Column("os", String(64), nullable=True),
+    Column("browser", String(64), nullable=True),
+    Column("tags", Json, nullable=False, default=list, server_default=text("'[]'")),
+    # A contact merged into another keeps its row as a forwarding address.
+    Column("merged_into_id", Id, ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True),
     Index(None, "site_id", "email"),
     Index(None, "site_id", "last_seen_at"),
 )
@@ -198,7 +212,80 @@ visitor_events = Table(
     Column("name", String(100), nullable=False),
     Column("properties", Json, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("visit_id", Id, ForeignKey("visits.id", ondelete="SET NULL"), nullable=True),
     Index(None, "contact_id", "created_at"),
+)
+
+visits = Table(
+    "visits",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    _fk("contact_id", "contacts.id"),
+    _fk("visitor_id", "visitors.id"),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_activity_at", UTCDateTime, nullable=False),
+    Column("entry_url", String(2000), nullable=True),
+    Column("referrer", String(2000), nullable=True),
+    Column("channel", String(32), nullable=False),
+    Column("source", String(200), nullable=True),
+    Column("medium", String(200), nullable=True),
+    Column("campaign", String(200), nullable=True),
+    Column("term", String(200), nullable=True),
+    Column("content", String(200), nullable=True),
+    Column("referrer_host", String(255), nullable=True),
+    Column("device_type", String(16), nullable=False),
+    Column("os", String(64), nullable=True),
+    Column("browser", String(64), nullable=True),
+    Column("is_bot", Boolean, nullable=False, default=False),
+    Column("country", String(2), nullable=True),
+    Column("city", String(100), nullable=True),
+    Column("language", String(35), nullable=True),
+    Column("timezone", String(64), nullable=True),
+    Column("screen", String(20), nullable=True),
+    Index(None, "contact_id", "started_at"),
+    Index(None, "site_id", "last_activity_at"),
+)
+
+page_views = Table(
+    "page_views",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    _fk("contact_id", "contacts.id"),
+    _fk("visit_id", "visits.id"),
+    Column("client_id", String(64), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("title", String(300), nullable=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("duration_ms", Integer, nullable=False, default=0),
+    Column("scroll_depth", Integer, nullable=False, default=0),
+    UniqueConstraint("visit_id", "client_id"),
+    Index(None, "contact_id", "started_at"),
+)
+
+contact_notes = Table(
+    "contact_notes",
+    metadata,
+    _id(),
+    _fk("contact_id", "contacts.id"),
+    _fk("operator_id", "operators.id", nullable=True, ondelete="SET NULL"),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "contact_id"),
+)
+
+segments = Table(
+    "segments",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    Column("name", String(200), nullable=False),
+    Column("filter", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "site_id"),
 )
 
 jobs = Table(
