@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,8 @@ class Settings:
     password_time_cost: int = 3
     password_memory_cost: int = 65536
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    geoip_city_db: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -76,6 +79,19 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         raise InvalidInput(f"DOORSTEP_SQLITE_SYNCHRONOUS must be one of {SYNCHRONOUS_MODES}")
     database_url = get("DOORSTEP_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'doorstep.db'}"
     database_url = normalise_database_url(database_url)
+    proxies = tuple(
+        p.strip() for p in (get("DOORSTEP_TRUSTED_PROXIES") or "").split(",") if p.strip()
+    )
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise InvalidInput(
+                f"DOORSTEP_TRUSTED_PROXIES: {proxy!r} is not an address or network"
+            ) from None
+    city_db = get("DOORSTEP_GEOIP_CITY_DB") or None
+    if city_db and not Path(city_db).is_file():
+        raise InvalidInput(f"DOORSTEP_GEOIP_CITY_DB: no file at {city_db}")
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     origins = tuple(
         o.strip() for o in (get("DOORSTEP_ALLOWED_ORIGINS") or "").split(",") if o.strip()
@@ -91,6 +107,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         secure_cookies=_flag(get("DOORSTEP_SECURE_COOKIES")),
         log_level=(get("DOORSTEP_LOG_LEVEL") or "info").lower(),
         allowed_origins=origins,
+        trusted_proxies=proxies,
+        geoip_city_db=Path(city_db) if city_db else None,
     )
     settings = replace(settings, **overrides)  # type: ignore[arg-type]
     if not settings.secret_key:
