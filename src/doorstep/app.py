@@ -64,12 +64,14 @@ def build_app(
         await context.bus.start()
         hub = Hub()
         unsubscribe = context.bus.subscribe(hub.deliver)
+        context.facts.start()
         # Objects alive after start-up never become garbage; keep full collections short.
         gc.collect()
         gc.freeze()
         try:
             yield {"ctx": context, "hub": hub}
         finally:
+            await context.facts.stop()  # what visitors sent before shutdown is kept
             unsubscribe()
             await context.bus.stop()
             await context.db.dispose()

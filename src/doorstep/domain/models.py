@@ -71,6 +71,17 @@ class Contact:
     attributes: dict[str, Any]
     created_at: datetime
     last_seen_at: datetime
+    first_source: dict[str, Any] | None = None
+    last_source: dict[str, Any] | None = None
+    country: str | None = None
+    city: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+    device_type: str | None = None
+    os: str | None = None
+    browser: str | None = None
+    tags: tuple[str, ...] = ()
+    merged_into_id: int | None = None
 
     @property
     def display_name(self) -> str:
@@ -89,6 +100,12 @@ class Contact:
             "attributes": self.attributes,
             "created_at": iso(self.created_at),
             "last_seen_at": iso(self.last_seen_at),
+            "first_source": self.first_source,
+            "last_source": self.last_source,
+            "location": {"country": self.country, "city": self.city, "timezone": self.timezone},
+            "language": self.language,
+            "device": {"type": self.device_type, "os": self.os, "browser": self.browser},
+            "tags": list(self.tags),
         }
 
 

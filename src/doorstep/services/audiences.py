@@ -96,3 +96,13 @@ def visitor_updated(site_id: int, contact_id: int, contact: dict[str, Any]) -> E
         operator_frame={"type": "contact.updated", "contact": contact},
         meta={"contact_id": contact_id},
     )
+
+
+def contacts_merged(site_id: int, merged_id: int, survivor_id: int) -> Event:
+    # The hub re-keys the merged contact's visitor sockets; open consoles follow the survivor.
+    return Event(
+        "contact.merged",
+        operator_sites=(site_id,),
+        operator_frame={"type": "contact.merged", "from": merged_id, "into": survivor_id},
+        meta={"from": merged_id, "into": survivor_id},
+    )

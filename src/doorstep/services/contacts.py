@@ -1,20 +1,103 @@
-"""Contacts as operators see them: lists and the contact card (docs/api.md)."""
+"""Contacts as operators see them: lists, the contact card, edits and notes (docs/contacts.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from doorstep.domain.models import Contact, ConversationSummary, Operator
+from doorstep.domain import attributes as attr_rules
+from doorstep.domain.models import Contact, ConversationSummary, Operator, iso
+from doorstep.errors import InvalidInput, NotFound
 from doorstep.services.access import access_contact, operator_site_ids
 from doorstep.services.context import Ctx
+from doorstep.services.operators import normalise_email
+from doorstep.services.uow import unit_of_work
+from doorstep.services.visitors import change_contact
 from doorstep.store import conversations as conversation_store
+from doorstep.store import notes as note_store
+from doorstep.store import tracking as tracking_store
 from doorstep.store import visitors as visitor_store
+
+CARD_EVENTS = 50
+CARD_VISITS = 10
+MAX_TAGS = 50
+MAX_NOTE = 5000
 
 
 @dataclass(frozen=True, slots=True)
 class ContactCard:
     contact: Contact
     conversations: list[ConversationSummary]
+    visit_totals: dict[str, Any] = field(default_factory=dict)
+    current_visit: dict[str, Any] | None = None
+    recent_visits: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    live: dict[str, Any] | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            **self.contact.public(),
+            "conversations": [s.public() for s in self.conversations],
+            "visits": {
+                "count": self.visit_totals.get("count", 0),
+                "first_at": iso(self.visit_totals.get("first_at")),
+                "last_at": iso(self.visit_totals.get("last_at")),
+            },
+            "current_visit": self.current_visit,
+            "recent_visits": self.recent_visits,
+            "events": self.events,
+            "notes": self.notes,
+            "live": self.live,
+        }
+
+
+def _visit(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "started_at": iso(row["started_at"]),
+        "last_activity_at": iso(row["last_activity_at"]),
+        "entry_url": row["entry_url"],
+        "referrer": row["referrer"],
+        "source": {
+            k: row[k]
+            for k in ("channel", "source", "medium", "campaign", "term", "content", "referrer_host")
+        },
+        "device": {"type": row["device_type"], "os": row["os"], "browser": row["browser"]},
+        "location": {"country": row["country"], "city": row["city"]},
+        "language": row["language"],
+        "timezone": row["timezone"],
+        "screen": row["screen"],
+    }
+
+
+def _page(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "url": row["url"],
+        "path": row["path"],
+        "title": row["title"],
+        "at": iso(row["started_at"]),
+        "duration_ms": row["duration_ms"],
+        "scroll_depth": row["scroll_depth"],
+    }
+
+
+def _event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "properties": row["properties"],
+        "at": iso(row["created_at"]),
+    }
+
+
+def _note(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "text": row["text"],
+        "at": iso(row["created_at"]),
+        "operator": {"id": row["operator_id"], "name": row["operator_name"]},
+    }
 
 
 async def list_contacts(
@@ -36,7 +119,111 @@ async def list_contacts(
 async def get_contact_card(ctx: Ctx, operator: Operator, contact_id: int) -> ContactCard:
     async with ctx.db.read() as conn:
         contact = await access_contact(conn, operator, contact_id)
+        if contact.merged_into_id is not None:
+            # A merged contact forwards to the one that holds its history now.
+            contact = await access_contact(conn, operator, contact.merged_into_id)
         summaries = await conversation_store.conversation_summaries(
             conn, {contact.site_id}, contact_id=contact.id, limit=200
         )
-    return ContactCard(contact, summaries)
+        visits = await tracking_store.visits_of_contact(conn, contact.id, limit=CARD_VISITS)
+        totals = await tracking_store.visit_totals(conn, contact.id)
+        current = None
+        if visits:
+            pages = await tracking_store.page_views_of_visit(conn, visits[0]["id"])
+            current = {**_visit(visits[0]), "pages": [_page(p) for p in pages]}
+        events = await tracking_store.events_of_contact(conn, contact.id, limit=CARD_EVENTS)
+        notes = await note_store.notes_of_contact(conn, contact.id)
+    live = next(
+        (
+            v.public()
+            for v in ctx.visitors_live.on_sites({contact.site_id})
+            if v.contact_id == contact.id
+        ),
+        None,
+    )
+    return ContactCard(
+        contact,
+        summaries,
+        totals,
+        current,
+        [_visit(v) for v in visits],
+        [_event(e) for e in events],
+        [_note(n) for n in notes],
+        live,
+    )
+
+
+async def contact_events(
+    ctx: Ctx,
+    operator: Operator,
+    contact_id: int,
+    *,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[dict[str, Any]]:
+    async with ctx.db.read() as conn:
+        contact = await access_contact(conn, operator, contact_id)
+        rows = await tracking_store.events_of_contact(
+            conn, contact.id, limit=max(1, min(limit, 500)), before_id=before_id
+        )
+    return [_event(row) for row in rows]
+
+
+async def update_contact(
+    ctx: Ctx, operator: Operator, contact_id: int, changes: dict[str, Any]
+) -> Contact:
+    """Operators edit name, email, phone, tags and attributes; an email may merge contacts."""
+    fields: dict[str, Any] = {}
+    for name in ("name", "phone"):
+        if name in changes:
+            value = changes[name]
+            if value is not None and (not isinstance(value, str) or len(value) > 200):
+                raise InvalidInput(f"{name} is a text of at most 200 characters")
+            fields[name] = value.strip() or None if isinstance(value, str) else None
+    if "email" in changes:
+        email = changes["email"]
+        fields["email"] = normalise_email(email).lower() if email else None
+    if "tags" in changes:
+        fields["tags"] = _check_tags(changes["tags"])
+    custom = attr_rules.check_attributes(changes.get("attributes") or {})
+    async with unit_of_work(ctx) as uow:
+        contact = await access_contact(uow.conn, operator, contact_id)
+        if contact.merged_into_id is not None:
+            raise NotFound("this contact was merged into another", code="contact_merged")
+        updated = await change_contact(uow, contact.id, fields, custom)
+    if updated.id != contact.id:
+        ctx.visitors_live.move_contact(contact.id, updated.id)
+    return updated
+
+
+def _check_tags(tags: object) -> list[str]:
+    if not isinstance(tags, list) or len(tags) > MAX_TAGS:
+        raise InvalidInput(f"tags is a list of at most {MAX_TAGS} texts", code="invalid_tags")
+    clean = []
+    for tag in tags:
+        if not isinstance(tag, str) or not 1 <= len(tag.strip()) <= 50:
+            raise InvalidInput("a tag has 1 to 50 characters", code="invalid_tags")
+        clean.append(tag.strip())
+    return sorted(set(clean))
+
+
+async def add_note(ctx: Ctx, operator: Operator, contact_id: int, text: str) -> dict[str, Any]:
+    text = text.strip() if isinstance(text, str) else ""
+    if not 1 <= len(text) <= MAX_NOTE:
+        raise InvalidInput(f"a note has 1 to {MAX_NOTE} characters", code="invalid_note")
+    async with unit_of_work(ctx) as uow:
+        contact = await access_contact(uow.conn, operator, contact_id)
+        note_id = await note_store.insert_note(uow.conn, contact.id, operator.id, text, uow.now)
+    return {
+        "id": note_id,
+        "text": text,
+        "at": iso(uow.now),
+        "operator": {"id": operator.id, "name": operator.name},
+    }
+
+
+async def delete_note(ctx: Ctx, operator: Operator, contact_id: int, note_id: int) -> None:
+    async with unit_of_work(ctx) as uow:
+        contact = await access_contact(uow.conn, operator, contact_id)
+        if not await note_store.delete_note(uow.conn, contact.id, note_id):
+            raise NotFound("no such note", code="note_not_found")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 
 from doorstep.bus.base import Bus
 from doorstep.bus.local import LocalBus
-from doorstep.bus.presence import LocalPresence
+from doorstep.bus.presence import LocalPresence, VisitorPresence
 from doorstep.clock import Clock, SystemClock
 from doorstep.config import Settings
+from doorstep.geo import Locator
+from doorstep.services.facts import FactWriter
 from doorstep.store.engine import Database
 
 
@@ -22,6 +25,14 @@ class Ctx:
     clock: Clock = field(default_factory=SystemClock)
     presence: LocalPresence = field(default_factory=LocalPresence)
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    locator: Locator = field(default_factory=Locator)
+    visitors_live: VisitorPresence = field(default_factory=VisitorPresence)
+    # The current visit of each visitor with an open socket on this node (services/tracking.py).
+    visits: dict[int, Any] = field(default_factory=dict)
+    facts: FactWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.facts = FactWriter(self.db, self.bus)
 
 
 def build_ctx(settings: Settings, *, clock: Clock | None = None) -> Ctx:
@@ -30,5 +41,10 @@ def build_ctx(settings: Settings, *, clock: Clock | None = None) -> Ctx:
         time_cost=settings.password_time_cost, memory_cost=settings.password_memory_cost
     )
     return Ctx(
-        settings=settings, db=db, bus=LocalBus(), clock=clock or SystemClock(), hasher=hasher
+        settings=settings,
+        db=db,
+        bus=LocalBus(),
+        clock=clock or SystemClock(),
+        hasher=hasher,
+        locator=Locator(settings.geoip_city_db),
     )

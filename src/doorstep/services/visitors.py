@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from doorstep.domain import attributes as attr_rules
+from doorstep.domain.merge import merged_fields
 from doorstep.domain.models import Contact, Site, Visitor
 from doorstep.errors import InvalidInput, Unauthorized
 from doorstep.services import audiences
 from doorstep.services.context import Ctx
 from doorstep.services.operators import normalise_email
-from doorstep.services.uow import unit_of_work
+from doorstep.services.uow import UnitOfWork, unit_of_work
 from doorstep.signing import sign, unsign
+from doorstep.store import merge as merge_store
 from doorstep.store import visitors as visitor_store
 
 _TOKEN_PURPOSE = "visitor"
@@ -63,7 +65,7 @@ async def identify_visitor(ctx: Ctx, visitor: Visitor, traits: object) -> Contac
     identity, custom = attr_rules.split_traits(traits)
     fields: dict[str, Any] = {}
     if identity.get("email") is not None:
-        fields["email"] = normalise_email(str(identity["email"]))
+        fields["email"] = normalise_email(str(identity["email"])).lower()
     for source, column in (
         ("name", "name"),
         ("phone", "phone"),
@@ -83,25 +85,45 @@ async def _update_contact(
     ctx: Ctx, visitor: Visitor, fields: dict[str, Any], custom: dict[str, Any]
 ) -> Contact:
     async with unit_of_work(ctx) as uow:
-        current = await visitor_store.contact_by_id(uow.conn, visitor.contact_id)
-        assert current is not None
-        new_keys = set(custom) - set(current.attributes)
-        if len(current.attributes) + len(new_keys) > attr_rules.MAX_ATTRIBUTES:
-            raise InvalidInput(
-                f"a contact has at most {attr_rules.MAX_ATTRIBUTES} attributes",
-                code="too_many_attributes",
-            )
-        contact = await visitor_store.update_contact(
-            uow.conn, visitor.contact_id, fields=fields, attributes=custom
-        )
-        uow.emit(audiences.visitor_updated(visitor.site_id, contact.id, contact.public()))
+        contact = await change_contact(uow, visitor.contact_id, fields, custom)
+    if contact.id != visitor.contact_id:
+        ctx.visitors_live.move_contact(visitor.contact_id, contact.id)
     return contact
 
 
-async def track_event(ctx: Ctx, visitor: Visitor, name: object, properties: object) -> str:
-    checked_name, checked_properties = attr_rules.check_event(name, properties)
-    async with unit_of_work(ctx) as uow:
-        await visitor_store.insert_event(
-            uow.conn, visitor, name=checked_name, properties=checked_properties, now=uow.now
+async def change_contact(
+    uow: UnitOfWork, contact_id: int, fields: dict[str, Any], custom: dict[str, Any]
+) -> Contact:
+    """Update a contact; an email another contact of the site has merges the two.
+
+    Call inside a unit of work. Returns the contact that holds the data afterwards.
+    """
+    current = await visitor_store.contact_by_id(uow.conn, contact_id)
+    assert current is not None, "the contact must exist inside the calling transaction"
+    new_keys = set(custom) - set(current.attributes)
+    if len(current.attributes) + len(new_keys) > attr_rules.MAX_ATTRIBUTES:
+        raise InvalidInput(
+            f"a contact has at most {attr_rules.MAX_ATTRIBUTES} attributes",
+            code="too_many_attributes",
         )
-    return checked_name
+    contact = await visitor_store.update_contact(
+        uow.conn, contact_id, fields=fields, attributes=custom
+    )
+    survivor_id = None
+    if fields.get("email"):
+        survivor_id = await merge_store.contact_with_email(
+            uow.conn, contact.site_id, fields["email"], other_than=contact.id
+        )
+    if survivor_id is not None:
+        survivor = await visitor_store.contact_by_id(uow.conn, survivor_id)
+        assert survivor is not None
+        await merge_store.move_contact_rows(uow.conn, contact.id, survivor.id)
+        await merge_store.retire_contact(uow.conn, contact.id, survivor.id)
+        await merge_store.set_contact_fields(
+            uow.conn, survivor.id, merged_fields(survivor, contact)
+        )
+        uow.emit(audiences.contacts_merged(contact.site_id, contact.id, survivor.id))
+        contact = await visitor_store.contact_by_id(uow.conn, survivor.id)
+        assert contact is not None
+    uow.emit(audiences.visitor_updated(contact.site_id, contact.id, contact.public()))
+    return contact

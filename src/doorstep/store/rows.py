@@ -41,6 +41,17 @@ def to_contact(row: Any) -> Contact:
         dict(m["attributes"] or {}),
         m["created_at"],
         m["last_seen_at"],
+        m["first_source"],
+        m["last_source"],
+        m["country"],
+        m["city"],
+        m["timezone"],
+        m["language"],
+        m["device_type"],
+        m["os"],
+        m["browser"],
+        tuple(m["tags"] or ()),
+        m["merged_into_id"],
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import Contact, Visitor
 from doorstep.store.rows import to_contact, to_visitor
-from doorstep.store.tables import contacts, visitor_events, visitors
+from doorstep.store.tables import contacts, visitors
 
 
 async def insert_visitor(
@@ -89,26 +89,6 @@ async def update_contact(
     return updated
 
 
-async def insert_event(
-    conn: AsyncConnection,
-    visitor: Visitor,
-    *,
-    name: str,
-    properties: dict[str, Any],
-    now: datetime,
-) -> None:
-    await conn.execute(
-        insert(visitor_events).values(
-            site_id=visitor.site_id,
-            contact_id=visitor.contact_id,
-            visitor_id=visitor.id,
-            name=name,
-            properties=properties,
-            created_at=now,
-        )
-    )
-
-
 async def list_contacts(
     conn: AsyncConnection,
     site_ids: set[int],
@@ -117,7 +97,9 @@ async def list_contacts(
     limit: int,
     before_id: int | None,
 ) -> list[Contact]:
-    stmt = select(contacts).where(contacts.c.site_id.in_(site_ids))
+    stmt = select(contacts).where(
+        contacts.c.site_id.in_(site_ids), contacts.c.merged_into_id.is_(None)
+    )
     if query:
         pattern = f"%{query.lower()}%"
         stmt = stmt.where(

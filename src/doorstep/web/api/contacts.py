@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep.services import contacts
 from doorstep.web.deps import CtxDep, CurrentOperator
 
 router = APIRouter(tags=["contacts"])
+
+
+class ContactPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(max_length=200)] | None = None
+    email: Annotated[str, Field(max_length=254)] | None = None
+    phone: Annotated[str, Field(max_length=64)] | None = None
+    tags: Annotated[list[Annotated[str, Field(max_length=50)]], Field(max_length=50)] | None = None
+    attributes: dict[str, Any] | None = Field(
+        default=None, description="merged into the stored attributes; null removes one"
+    )
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, Field(min_length=1, max_length=5000)]
 
 
 @router.get("/contacts", summary="Contacts, newest first; q searches name and email")
@@ -24,9 +41,43 @@ async def list_contacts(
     return {"data": [contact.public() for contact in found]}
 
 
-@router.get("/contacts/{contact_id}", summary="One contact with its conversations")
+@router.get("/contacts/{contact_id}", summary="The contact card: profile, visits, events, notes")
 async def get_contact(contact_id: int, ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
-    card = await contacts.get_contact_card(ctx, operator, contact_id)
-    return {
-        "data": {**card.contact.public(), "conversations": [s.public() for s in card.conversations]}
-    }
+    return {"data": (await contacts.get_contact_card(ctx, operator, contact_id)).public()}
+
+
+@router.patch("/contacts/{contact_id}", summary="Edit name, email, phone, tags, attributes")
+async def update_contact(
+    contact_id: int, body: ContactPatch, ctx: CtxDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    changes = body.model_dump(include=body.model_fields_set)
+    return {"data": (await contacts.update_contact(ctx, operator, contact_id, changes)).public()}
+
+
+@router.get("/contacts/{contact_id}/events", summary="Tracked events, newest first")
+async def contact_events(
+    contact_id: int,
+    ctx: CtxDep,
+    operator: CurrentOperator,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_id: int | None = None,
+) -> dict[str, Any]:
+    found = await contacts.contact_events(
+        ctx, operator, contact_id, limit=limit, before_id=before_id
+    )
+    return {"data": found}
+
+
+@router.post("/contacts/{contact_id}/notes", status_code=201, summary="Add a private note")
+async def add_note(
+    contact_id: int, body: NoteIn, ctx: CtxDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    return {"data": await contacts.add_note(ctx, operator, contact_id, body.text)}
+
+
+@router.delete("/contacts/{contact_id}/notes/{note_id}", status_code=204, summary="Delete a note")
+async def delete_note(
+    contact_id: int, note_id: int, ctx: CtxDep, operator: CurrentOperator
+) -> Response:
+    await contacts.delete_note(ctx, operator, contact_id, note_id)
+    return Response(status_code=204)

@@ -22,11 +22,14 @@ MAX_OUTBOX = 500  # frames; a client this far behind reconnects and resumes from
 
 
 class Connection:
-    __slots__ = ("_drain", "closed", "operator_id", "outbox", "websocket")
+    __slots__ = ("_drain", "closed", "contact_id", "operator_id", "outbox", "websocket")
 
-    def __init__(self, websocket: WebSocket, operator_id: int | None = None) -> None:
+    def __init__(
+        self, websocket: WebSocket, operator_id: int | None = None, contact_id: int | None = None
+    ) -> None:
         self.websocket = websocket
         self.operator_id = operator_id
+        self.contact_id = contact_id
         self.outbox: list[str] = []
         self._drain: asyncio.Task[None] | None = None
         self.closed = False
@@ -83,8 +86,16 @@ class Hub:
     def visitor_count(self) -> int:
         return sum(len(conns) for conns in self.visitors_by_contact.values())
 
+    def move_contact(self, old_contact_id: int, new_contact_id: int) -> None:
+        """After a merge, the merged contact's sockets belong to the surviving contact."""
+        for conn in self.visitors_by_contact.pop(old_contact_id, set()):
+            conn.contact_id = new_contact_id
+            self.visitors_by_contact[new_contact_id].add(conn)
+
     async def deliver(self, event: Event) -> None:
         """Bus subscriber: route one event to the sockets of its audience."""
+        if event.type == "contact.merged":
+            self.move_contact(event.meta["from"], event.meta["into"])
         if event.operator_frame is not None:
             text = orjson.dumps(event.operator_frame).decode()
             skip_operator = event.meta.get("operator_id")

@@ -60,6 +60,24 @@ class Track(_Frame):
     properties: dict[str, Any] | None = None
 
 
+class PageViewFrame(_Frame):
+    type: Literal["page.view"]
+    client_id: ClientMsgId
+    url: Annotated[str, Field(max_length=2000)]
+    title: Annotated[str, Field(max_length=2000)] | None = None
+    referrer: Annotated[str, Field(max_length=4000)] | None = None
+    timezone: Annotated[str, Field(max_length=100)] | None = None
+    language: Annotated[str, Field(max_length=100)] | None = None
+    screen: dict[str, int] | None = None
+
+
+class PageUpdateFrame(_Frame):
+    type: Literal["page.update"]
+    client_id: ClientMsgId
+    duration_ms: int
+    scroll_depth: int
+
+
 class OperatorResume(_Frame):
     type: Literal["resume"]
     conversation_id: ConversationId
@@ -91,7 +109,16 @@ class PresenceSet(_Frame):
 
 
 VisitorFrame = Annotated[
-    Ping | VisitorResume | VisitorSend | Typing | VisitorRead | Identify | SetAttributes | Track,
+    Ping
+    | VisitorResume
+    | VisitorSend
+    | Typing
+    | VisitorRead
+    | Identify
+    | SetAttributes
+    | Track
+    | PageViewFrame
+    | PageUpdateFrame,
     Field(discriminator="type"),
 ]
 OperatorFrame = Annotated[

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.websockets import WebSocket
 
 from doorstep.domain.models import Visitor
 from doorstep.errors import DomainError
-from doorstep.services import conversations, sites, visitors
+from doorstep.services import conversations, sites, tracking, visitors
 from doorstep.services.context import Ctx
+from doorstep.web.client_ip import client_ip
 from doorstep.web.ws import protocol as p
 from doorstep.web.ws.hub import Connection, Hub
 from doorstep.web.ws.limits import TokenBucket
@@ -29,8 +31,12 @@ async def visitor_socket(websocket: WebSocket) -> None:
     except DomainError as exc:
         await websocket.close(code=4404 if exc.status == 404 else 4401, reason=exc.code)
         return
-    conn = Connection(websocket)
+    client = tracking.Client(
+        websocket.headers.get("user-agent"), client_ip(websocket, ctx.settings.trusted_proxies)
+    )
+    conn = Connection(websocket, contact_id=visitor.contact_id)
     hub.add_visitor(conn, visitor.contact_id)
+    await tracking.connect_visitor(ctx, visitor, client)
     try:
         conversation = await conversations.visitor_conversation(ctx, visitor)
         team = await sites.site_team(ctx, site.id)
@@ -43,15 +49,22 @@ async def visitor_socket(websocket: WebSocket) -> None:
             }
         )
         bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
-        await receive_frames(
-            websocket, conn, p.visitor_frames, lambda frame: _dispatch(ctx, visitor, frame), bucket
-        )
+
+        async def dispatch(frame: Any) -> dict[str, Any] | None:
+            # A merge moves this socket to another contact (Hub.deliver); follow it.
+            current = replace(visitor, contact_id=conn.contact_id or visitor.contact_id)
+            return await _dispatch(ctx, current, client, frame)
+
+        await receive_frames(websocket, conn, p.visitor_frames, dispatch, bucket)
     finally:
         conn.closed = True
-        hub.remove_visitor(conn, visitor.contact_id)
+        hub.remove_visitor(conn, conn.contact_id or visitor.contact_id)
+        await tracking.disconnect_visitor(ctx, visitor)
 
 
-async def _dispatch(ctx: Ctx, visitor: Visitor, frame: Any) -> dict[str, Any] | None:
+async def _dispatch(
+    ctx: Ctx, visitor: Visitor, client: tracking.Client, frame: Any
+) -> dict[str, Any] | None:
     match frame:
         case p.Ping():
             return {"type": "pong"}
@@ -85,6 +98,15 @@ async def _dispatch(ctx: Ctx, visitor: Visitor, frame: Any) -> dict[str, Any] | 
             contact = await visitors.set_visitor_attributes(ctx, visitor, frame.attributes)
             return {"type": "visitor.updated", "email_known": contact.email is not None}
         case p.Track():
-            name = await visitors.track_event(ctx, visitor, frame.name, frame.properties)
+            name = await tracking.track_event(ctx, visitor, frame.name, frame.properties)
             return {"type": "event.ack", "name": name}
+        case p.PageViewFrame():
+            visit_id = await tracking.record_page_view(
+                ctx, visitor, client, frame.client_id, frame.model_dump()
+            )
+            return {"type": "page.ack", "client_id": frame.client_id, "visit_id": visit_id}
+        case p.PageUpdateFrame():
+            await tracking.record_page_progress(
+                ctx, visitor, frame.client_id, frame.duration_ms, frame.scroll_depth
+            )
     return None

@@ -67,7 +67,7 @@
       open: 'チャットを開く', close: 'チャットを閉じる', message: 'メッセージ', send: '送信',
       placeholder: 'メッセージを入力…', sending: '送信中…', sent: '送信済み', read: '既読',
       failed: '未送信', typing: '{name}が入力中…', someone: '担当者', you: 'あなた',
-      title: 'チャット', subtitle: 'お気軽にご質問ください。こちらでお返事します',
+      title: 'チャット', subtitle: 'お気軽にご質問ください',
       welcome: 'こんにちは 👋 ご用件をどうぞ。', unread: '未読 {n} 件',
       count: '{n} / {max}', limit: '文字数の上限に達しました',
     },
@@ -497,7 +497,13 @@
     // way forever and block nothing else, so give it up and say so next to the message.
     settle(cid);
     const row = ui && ui.rows.get('c' + cid);
-    if (row) { row._fail = true; row._pend = false; row.classList.add('fail'); }
+    if (row) {
+      row._fail = true;
+      row._pend = false;
+      row.classList.replace('pend', 'fail');
+      // Anchor it where it failed, so later messages go below it instead of above.
+      if (conv) { row._c = conv.id; row._s = maxSeq(conv.id) + 0.5; place(row); }
+    }
     refresh();
   }
 
@@ -628,7 +634,8 @@
 :host{all:initial}
 .root{--c:#4f46e5;--on:#fff;--fg:#0f172a;--mut:#64748b;--line:#e2e8f0;--soft:#f1f5f9;
 font:14px/1.45 ui-sans-serif,system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans","Hiragino Sans","Yu Gothic UI",Meiryo,sans-serif,"Apple Color Emoji","Segoe UI Emoji";
-color:var(--fg);text-align:left;-webkit-font-smoothing:antialiased}
+color:var(--fg);text-align:left;letter-spacing:normal;word-spacing:normal;text-transform:none;text-indent:0;
+font-style:normal;white-space:normal;visibility:visible;direction:ltr;-webkit-font-smoothing:antialiased}
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
 button,textarea{font:inherit;color:inherit;margin:0;letter-spacing:inherit}
@@ -653,7 +660,8 @@ box-shadow:0 0 0 1px rgba(15,23,42,.06),0 4px 12px rgba(15,23,42,.06),0 24px 56p
 opacity:0;transform:translateY(12px) scale(.98);transform-origin:bottom right;visibility:hidden;
 transition:opacity .2s ease,transform .2s ease,visibility 0s linear .2s}
 .open .panel{opacity:1;transform:none;visibility:visible;transition-delay:0s}
-.hd{display:flex;align-items:center;gap:12px;padding:18px 14px 18px 20px;background:var(--c);color:var(--on)}
+.hd{display:flex;align-items:center;gap:12px;padding:18px 14px 18px 20px;color:var(--on);background:var(--c);
+background:linear-gradient(135deg,var(--c),color-mix(in srgb,var(--c) 78%,#000))}
 .hd :focus-visible{outline-color:currentColor}
 .ht{flex:1;min-width:0}
 h2{margin:0;font-size:16px;font-weight:650;line-height:1.3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
@@ -729,8 +737,7 @@ textarea{font-size:16px}
 
   // Static markup only: every piece of text from the server, the site owner or the visitor is
   // set later through textContent or attributes, never parsed as HTML.
-  const TEMPLATE = `<style>${STYLE}</style>
-<div class="root">
+  const TEMPLATE = `<div class="root">
 <section class="panel" role="dialog" aria-labelledby="ds-title" tabindex="-1">
 <header class="hd"><div class="avs" aria-hidden="true"></div>
 <div class="ht"><h2 id="ds-title"></h2><p class="sub"></p></div>
@@ -758,7 +765,16 @@ textarea{font-size:16px}
     // A custom element name keeps page selectors like "div" from ever matching our host.
     const host = d.createElement('doorstep-widget');
     const root = host.attachShadow({ mode: 'open' });
-    root.innerHTML = TEMPLATE;
+    // A constructed stylesheet is CSSOM, which a strict Content-Security-Policy (no
+    // 'unsafe-inline' styles) allows; an inline <style> is the fallback for older browsers.
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+      root.adoptedStyleSheets = [sheet];
+      root.innerHTML = TEMPLATE;
+    } catch (e) {
+      root.innerHTML = `<style>${STYLE}</style>${TEMPLATE}`;
+    }
     const $ = (s) => root.querySelector(s);
     ui = {
       host, root, wrap: $('.root'), panel: $('.panel'), title: $('h2'), sub: $('.sub'),
@@ -924,7 +940,9 @@ textarea{font-size:16px}
       who.append(el('b', null, a.name || t.someone), el('span', null, fmtTime(m.created_at)));
       col.append(who);
     }
-    col.append(el('div', 'bub', m.text));
+    const bub = el('div', 'bub', m.text);
+    bub.dir = 'auto'; // Arabic or Hebrew text lays itself out right to left
+    col.append(bub);
     if (me) {
       r._st = el('div', 'st');
       r._st.setAttribute('aria-hidden', 'true'); // "sent"/"read" on every change would be noise

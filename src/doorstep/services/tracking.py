@@ -1,0 +1,289 @@
+"""Tracking visitors: visits, page views, events and who is on the site now (docs/tracking.md).
+
+The current visit of every connected visitor is kept in memory on the node that holds their
+socket; page views and events go through the fact writer, so each waits for its commit but
+shares the transaction with everyone else's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from doorstep.domain import attributes as attr_rules
+from doorstep.domain import pages
+from doorstep.domain.devices import Device, parse_user_agent
+from doorstep.domain.events import Event
+from doorstep.domain.models import Visitor, iso
+from doorstep.domain.sessions import starts_new_session
+from doorstep.domain.sources import Source, classify
+from doorstep.services.context import Ctx
+from doorstep.services.facts import Fact
+from doorstep.services.uow import announce, unit_of_work
+from doorstep.store import tracking as store
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """What the socket's handshake told about the browser."""
+
+    user_agent: str | None
+    ip: str | None
+
+    @property
+    def device(self) -> Device:
+        return parse_user_agent(self.user_agent)
+
+
+@dataclass(slots=True)
+class VisitState:
+    visit_id: int
+    last_activity_at: datetime
+    source: Source
+
+
+def _source_of(row: dict[str, Any]) -> Source:
+    return Source(
+        row["channel"],
+        row["source"],
+        row["medium"],
+        row["campaign"],
+        row["term"],
+        row["content"],
+        row["referrer_host"],
+    )
+
+
+async def connect_visitor(ctx: Ctx, visitor: Visitor, client: Client) -> None:
+    """A widget socket opened: load the current visit, and show the visitor as live."""
+    if visitor.id not in ctx.visits:
+        async with ctx.db.read() as conn:
+            row = await store.latest_visit_of_visitor(conn, visitor.id)
+        if row is not None:
+            ctx.visits[visitor.id] = VisitState(row["id"], row["last_activity_at"], _source_of(row))
+    if client.device.is_bot:
+        return  # recorded, never shown as live
+    live, first = ctx.visitors_live.connect(visitor.site_id, visitor.id, visitor.contact_id)
+    if first:
+        await announce(
+            ctx,
+            Event(
+                "visitor.online",
+                operator_sites=(visitor.site_id,),
+                operator_frame={"type": "visitor.online", "visitor": live.public()},
+                ephemeral=True,
+            ),
+        )
+
+
+async def disconnect_visitor(ctx: Ctx, visitor: Visitor) -> None:
+    gone = ctx.visitors_live.disconnect(visitor.id)
+    if gone is None:
+        return
+    ctx.visits.pop(visitor.id, None)
+    await announce(
+        ctx,
+        Event(
+            "visitor.offline",
+            operator_sites=(visitor.site_id,),
+            operator_frame={
+                "type": "visitor.offline",
+                "visitor_id": visitor.id,
+                "contact_id": gone.contact_id,
+            },
+            ephemeral=True,
+        ),
+    )
+
+
+async def record_page_view(
+    ctx: Ctx, visitor: Visitor, client: Client, client_id: str, data: dict[str, Any]
+) -> int:
+    """Store a page view (starting a new visit when due); returns the visit's id."""
+    view = pages.check_page_view(
+        client_id,
+        data.get("url"),
+        data.get("title"),
+        data.get("referrer"),
+        data.get("timezone"),
+        data.get("language"),
+        data.get("screen"),
+    )
+    now = ctx.clock.now()
+    state = ctx.visits.get(visitor.id)
+    arriving = classify(view.url, view.referrer, own_host=view.host)
+    if state is None or starts_new_session(state.last_activity_at, now, state.source, arriving):
+        state = await _start_visit(ctx, visitor, client, view, arriving, now)
+        ctx.visits[visitor.id] = state
+    state.last_activity_at = now
+    page_event = Event(
+        "visitor.page_viewed",
+        operator_sites=(visitor.site_id,),
+        operator_frame={
+            "type": "visitor.page_viewed",
+            "visitor_id": visitor.id,
+            "contact_id": visitor.contact_id,
+            "visit_id": state.visit_id,
+            "url": view.url,
+            "title": view.title,
+            "at": iso(now),
+        },
+    )
+    await ctx.facts.write(
+        Fact(
+            page_view={
+                "site_id": visitor.site_id,
+                "contact_id": visitor.contact_id,
+                "visit_id": state.visit_id,
+                "client_id": client_id,
+                "url": view.url,
+                "path": view.path,
+                "title": view.title,
+                "started_at": now,
+                "duration_ms": 0,
+                "scroll_depth": 0,
+            },
+            visit_id=state.visit_id,
+            contact_id=visitor.contact_id,
+            at=now,
+            announce=[page_event],
+        )
+    )
+    live = ctx.visitors_live.get(visitor.id)
+    if live is not None:
+        live.visit_id, live.url, live.title = state.visit_id, view.url, view.title
+        live.page_since = now.timestamp()
+    return state.visit_id
+
+
+async def _start_visit(
+    ctx: Ctx,
+    visitor: Visitor,
+    client: Client,
+    view: pages.PageView,
+    source: Source,
+    now: datetime,
+) -> VisitState:
+    device = client.device
+    location = ctx.locator.locate(client.ip)
+    values = {
+        "site_id": visitor.site_id,
+        "contact_id": visitor.contact_id,
+        "visitor_id": visitor.id,
+        "started_at": now,
+        "last_activity_at": now,
+        "entry_url": view.url,
+        "referrer": view.referrer,
+        "channel": source.channel,
+        "source": source.source,
+        "medium": source.medium,
+        "campaign": source.campaign,
+        "term": source.term,
+        "content": source.content,
+        "referrer_host": source.referrer_host,
+        "device_type": device.device_type,
+        "os": device.os,
+        "browser": device.browser,
+        "is_bot": device.is_bot,
+        "country": location.country,
+        "city": location.city,
+        "language": view.language,
+        "timezone": view.timezone,
+        "screen": view.screen,
+    }
+    profile = {
+        "last_source": source.as_dict(),
+        "device_type": device.device_type,
+        "os": device.os,
+        "browser": device.browser,
+        "last_seen_at": now,
+    }
+    for key, value in (
+        ("country", location.country),
+        ("city", location.city),
+        ("timezone", view.timezone),
+        ("language", view.language),
+    ):
+        if value is not None:
+            profile[key] = value
+    async with unit_of_work(ctx) as uow:
+        visit_id = await store.insert_visit(uow.conn, values)
+        await store.update_contact_profile(
+            uow.conn, visitor.contact_id, profile, first_source=source.as_dict()
+        )
+        uow.emit(
+            Event(
+                "visit.started",
+                operator_sites=(visitor.site_id,),
+                operator_frame={
+                    "type": "visit.started",
+                    "visitor_id": visitor.id,
+                    "contact_id": visitor.contact_id,
+                    "visit_id": visit_id,
+                },
+            )
+        )
+    return VisitState(visit_id, now, source)
+
+
+async def record_page_progress(
+    ctx: Ctx, visitor: Visitor, client_id: str, duration_ms: object, scroll_depth: object
+) -> None:
+    duration, depth = pages.check_progress(duration_ms, scroll_depth)
+    state = ctx.visits.get(visitor.id)
+    if state is None:
+        return  # no visit on this node: the page view it belongs to was never recorded here
+    now = ctx.clock.now()
+    state.last_activity_at = now
+    await ctx.facts.write(
+        Fact(
+            progress={
+                "b_visit": state.visit_id,
+                "b_client": client_id,
+                "b_duration": duration,
+                "b_depth": depth,
+            },
+            visit_id=state.visit_id,
+            contact_id=visitor.contact_id,
+            at=now,
+        )
+    )
+
+
+async def track_event(ctx: Ctx, visitor: Visitor, name: object, properties: object) -> str:
+    checked_name, checked = attr_rules.check_event(name, properties)
+    now = ctx.clock.now()
+    state = ctx.visits.get(visitor.id)
+    await ctx.facts.write(
+        Fact(
+            event={
+                "site_id": visitor.site_id,
+                "contact_id": visitor.contact_id,
+                "visitor_id": visitor.id,
+                "visit_id": state.visit_id if state else None,
+                "name": checked_name,
+                "properties": checked,
+                "created_at": now,
+            },
+            visit_id=state.visit_id if state else None,
+            contact_id=visitor.contact_id,
+            at=now,
+            announce=[
+                Event(
+                    "contact.event_tracked",
+                    operator_sites=(visitor.site_id,),
+                    operator_frame={
+                        "type": "contact.event_tracked",
+                        "contact_id": visitor.contact_id,
+                        "name": checked_name,
+                        "properties": checked,
+                        "at": iso(now),
+                    },
+                )
+            ],
+        )
+    )
+    if state is not None:
+        state.last_activity_at = now
+    return checked_name
