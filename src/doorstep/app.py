@@ -21,7 +21,7 @@ from doorstep.config import Settings
 from doorstep.services.context import Ctx, build_ctx
 from doorstep.store.migrate import upgrade
 from doorstep.web import errors, health
-from doorstep.web.api import contacts, conversations, sites
+from doorstep.web.api import contacts, conversations, live, sites
 from doorstep.web.console.routes import console_routes
 from doorstep.web.demo import demo_page
 from doorstep.web.security import ConsoleHeaders
@@ -43,7 +43,7 @@ def build_api() -> FastAPI:
         description="Conversations, messages, contacts and sites. Authenticate with "
         "`Authorization: Bearer <token>` (`doorstep create-token`).",
     )
-    for router in (sites.router, conversations.router, contacts.router):
+    for router in (sites.router, conversations.router, contacts.router, live.router):
         api.include_router(router)
     for exc_type, handler in errors.HANDLERS.items():
         api.add_exception_handler(exc_type, handler)

@@ -52,7 +52,7 @@ class ContactCard:
         }
 
 
-def _visit(row: dict[str, Any]) -> dict[str, Any]:
+def render_visit(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "started_at": iso(row["started_at"]),
@@ -71,7 +71,7 @@ def _visit(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _page(row: dict[str, Any]) -> dict[str, Any]:
+def render_page(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "url": row["url"],
         "path": row["path"],
@@ -82,7 +82,7 @@ def _page(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _event(row: dict[str, Any]) -> dict[str, Any]:
+def render_event(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
@@ -91,7 +91,7 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _note(row: dict[str, Any]) -> dict[str, Any]:
+def render_note(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "text": row["text"],
@@ -130,7 +130,7 @@ async def get_contact_card(ctx: Ctx, operator: Operator, contact_id: int) -> Con
         current = None
         if visits:
             pages = await tracking_store.page_views_of_visit(conn, visits[0]["id"])
-            current = {**_visit(visits[0]), "pages": [_page(p) for p in pages]}
+            current = {**render_visit(visits[0]), "pages": [render_page(p) for p in pages]}
         events = await tracking_store.events_of_contact(conn, contact.id, limit=CARD_EVENTS)
         notes = await note_store.notes_of_contact(conn, contact.id)
     live = next(
@@ -146,9 +146,9 @@ async def get_contact_card(ctx: Ctx, operator: Operator, contact_id: int) -> Con
         summaries,
         totals,
         current,
-        [_visit(v) for v in visits],
-        [_event(e) for e in events],
-        [_note(n) for n in notes],
+        [render_visit(v) for v in visits],
+        [render_event(e) for e in events],
+        [render_note(n) for n in notes],
         live,
     )
 
@@ -166,7 +166,7 @@ async def contact_events(
         rows = await tracking_store.events_of_contact(
             conn, contact.id, limit=max(1, min(limit, 500)), before_id=before_id
         )
-    return [_event(row) for row in rows]
+    return [render_event(row) for row in rows]
 
 
 async def update_contact(

@@ -104,7 +104,7 @@ async def send_visitor_message(
             client_msg_id=client_id,
             now=uow.now,
         )
-        await _announce_message(uow, conversation, message, created=created)
+        await announce_message(uow, conversation, message, created=created)
     return Sent(message, conversation, True)
 
 
@@ -141,11 +141,11 @@ async def send_operator_message(
         conversation = await store.update_conversation(
             uow.conn, conversation.id, now=uow.now, **changes
         )
-        await _announce_message(uow, conversation, message)
+        await announce_message(uow, conversation, message)
     return Sent(message, conversation, True)
 
 
-async def _announce_message(
+async def announce_message(
     uow: UnitOfWork, conversation: Conversation, message: Message, *, created: bool = False
 ) -> None:
     summary = await _summary(uow.conn, conversation)

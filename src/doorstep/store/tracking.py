@@ -166,3 +166,10 @@ async def update_contact_profile(
         .where(contacts.c.id == contact_id, contacts.c.first_source.is_(None))
         .values(first_source=first_source)
     )
+
+
+async def all_page_views_of_contact(conn: AsyncConnection, contact_id: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(page_views).where(page_views.c.contact_id == contact_id).order_by(page_views.c.id)
+    )
+    return [dict(row._mapping) for row in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import Contact, Visitor
@@ -117,3 +117,45 @@ async def list_contacts(
 async def lock_contact(conn: AsyncConnection, contact_id: int) -> None:
     """Serialise writers acting for one contact (PostgreSQL row lock; SQLite has one writer)."""
     await conn.execute(select(contacts.c.id).where(contacts.c.id == contact_id).with_for_update())
+
+
+async def contacts_by_ids(conn: AsyncConnection, contact_ids: list[int]) -> list[Contact]:
+    if not contact_ids:
+        return []
+    rows = await conn.execute(select(contacts).where(contacts.c.id.in_(contact_ids)))
+    return [to_contact(row) for row in rows]
+
+
+async def delete_contact(conn: AsyncConnection, contact_id: int) -> None:
+    """Delete a contact and, by cascade, everything it owns; shells merged into it go too."""
+    await conn.execute(delete(contacts).where(contacts.c.merged_into_id == contact_id))
+    await conn.execute(delete(contacts).where(contacts.c.id == contact_id))
+
+
+async def iterate_contacts(
+    conn: AsyncConnection, site_ids: set[int], *, query: str | None, batch: int = 500
+) -> Any:
+    """Every live contact of the sites, oldest first, fetched in batches (for exports)."""
+    after = 0
+    while True:
+        stmt = select(contacts).where(
+            contacts.c.site_id.in_(site_ids),
+            contacts.c.merged_into_id.is_(None),
+            contacts.c.id > after,
+        )
+        if query:
+            pattern = f"%{query.lower()}%"
+            stmt = stmt.where(
+                or_(
+                    func.lower(contacts.c.email).like(pattern),
+                    func.lower(contacts.c.name).like(pattern),
+                )
+            )
+        rows = [
+            to_contact(r) for r in await conn.execute(stmt.order_by(contacts.c.id).limit(batch))
+        ]
+        if not rows:
+            return
+        for contact in rows:
+            yield contact
+        after = rows[-1].id

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from doorstep.services import contacts
+from doorstep.services import contacts, privacy
 from doorstep.web.deps import CtxDep, CurrentOperator
 
 router = APIRouter(tags=["contacts"])
@@ -39,6 +43,32 @@ async def list_contacts(
 ) -> dict[str, Any]:
     found = await contacts.list_contacts(ctx, operator, query=q, limit=limit, before_id=before_id)
     return {"data": [contact.public() for contact in found]}
+
+
+@router.get(
+    "/contacts.csv",
+    summary="All contacts as CSV (q filters by name or email)",
+    response_class=StreamingResponse,
+)
+async def export_contacts(
+    ctx: CtxDep,
+    operator: CurrentOperator,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> StreamingResponse:
+    async def lines() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        async for row in privacy.export_contacts_csv(ctx, operator, query=q):
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="contacts.csv"'},
+    )
 
 
 @router.get("/contacts/{contact_id}", summary="The contact card: profile, visits, events, notes")
@@ -80,4 +110,21 @@ async def delete_note(
     contact_id: int, note_id: int, ctx: CtxDep, operator: CurrentOperator
 ) -> Response:
     await contacts.delete_note(ctx, operator, contact_id, note_id)
+    return Response(status_code=204)
+
+
+@router.get("/contacts/{contact_id}/export", summary="Everything stored about a contact (JSON)")
+async def export_contact(contact_id: int, ctx: CtxDep, operator: CurrentOperator) -> JSONResponse:
+    document = await privacy.export_contact(ctx, operator, contact_id)
+    return JSONResponse(
+        document,
+        headers={"content-disposition": f'attachment; filename="contact-{contact_id}.json"'},
+    )
+
+
+@router.delete(
+    "/contacts/{contact_id}", status_code=204, summary="Erase a contact and all its data (admins)"
+)
+async def erase_contact(contact_id: int, ctx: CtxDep, operator: CurrentOperator) -> Response:
+    await privacy.erase_contact(ctx, operator, contact_id)
     return Response(status_code=204)
