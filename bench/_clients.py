@@ -101,8 +101,13 @@ class Tracker:
         def since_sent(times: dict[str, int]) -> list[int]:
             return [times[c] - self.sent[c] for c in ids if c in times]
 
+        delivered = [self.last[c] for c in ids if c in self.last]
+        span = (max(delivered) - min(self.sent[c] for c in ids)) / 1e9 if delivered else 0
         return {
             "sent": len(ids),
+            # Messages delivered to every operator socket per second, from the first send to
+            # the last delivery: below the offered rate, the server could not keep up.
+            "throughput": len(delivered) / span if span > 0 else None,
             "ack_ns": since_sent(self.acked),
             "first_ns": since_sent(self.first),
             "all_ns": since_sent(self.last),

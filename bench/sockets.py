@@ -100,7 +100,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         metavar="DIR",
-        help="record the Doorstep server with py-spy during the load (needs py-spy)",
+        help="record the Doorstep server with py-spy during the load into DIR/DATABASE/ "
+        "(folded stacks; needs `pip install py-spy`)",
     )
     return parser.parse_args(argv)
 
@@ -255,6 +256,7 @@ def phase_figures(done: dict[str, Any], server_cpu_percent: float) -> dict[str, 
     return {
         "rate": done["rate"],
         "sent": done["sent"],
+        "throughput": done["throughput"],
         "deliver_first_ms": summary_ms(done["first_ns"]),
         "deliver_all_ms": summary_ms(done["all_ns"]),
         "ack_ms": summary_ms(done["ack_ns"]),
@@ -289,6 +291,8 @@ def start_py_spy(server: Server, directory: Path) -> Any:
             "--rate",
             "200",
             "--nonblocking",
+            "--threads",
+            "--gil",  # samples only the thread holding the GIL: where Python CPU goes
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -462,12 +466,14 @@ def report(result: dict[str, Any]) -> str:
         f"{result['machine']['cpu']}",
         "",
         "Latency, ms: send -> first operator socket has message.created / all operator sockets",
-        "have it / the visitor has message.ack (the relay forwards to one operator socket)",
+        "have it / the visitor has message.ack (the relay forwards to one operator socket).",
+        "done/s: messages fully delivered per second; below the rate, the server fell behind.",
     ]
     rows = [
         [
             "run",
             "rate",
+            "done/s",
             "first p50",
             "p99",
             "max",
@@ -487,6 +493,7 @@ def report(result: dict[str, Any]) -> str:
                     [
                         f"{name} ({db})",
                         f"{r['rate']:g}/s",
+                        f(r["throughput"], 0),
                         f(r["deliver_first_ms"]["p50"], 2),
                         f(r["deliver_first_ms"]["p99"], 2),
                         f(r["deliver_first_ms"]["max"], 1),
