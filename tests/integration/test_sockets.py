@@ -214,6 +214,10 @@ async def test_a_flood_of_frames_is_rate_limited_without_closing(server, team) -
     kinds = {r["type"] for r in replies}
     assert kinds == {"pong", "error"}
     assert {r["code"] for r in replies if r["type"] == "error"} == {"rate_limited"}
+    # A refused write names itself, so the widget knows what to send again.
+    await visitor.send({"type": "event.track", "name": "x", "client_msg_id": "t-1"})
+    refused = await visitor.next("error")
+    assert (refused["code"], refused["client_msg_id"]) == ("rate_limited", "t-1")
 
 
 async def test_visitor_identify_set_and_track_update_the_contact(server, team) -> None:

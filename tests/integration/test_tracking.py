@@ -256,3 +256,13 @@ async def test_operators_edit_contacts_and_keep_notes(ctx, shop):
     assert (await card(ctx, operator, visitor.contact_id))["notes"] == []
     with pytest.raises(InvalidInput):
         await contacts.update_contact(ctx, operator, visitor.contact_id, {"tags": ["x" * 51]})
+
+
+async def test_a_retried_event_with_the_same_client_id_is_stored_once(ctx, shop):
+    _site, operator, visitor = shop
+    for _ in range(3):
+        await tracking.track_event(ctx, visitor, "signed_up", {}, client_id="e-1")
+    await tracking.track_event(ctx, visitor, "signed_up", {})  # no id: never deduplicated
+    await tracking.track_event(ctx, visitor, "signed_up", {})
+    events = (await card(ctx, operator, visitor.contact_id))["events"]
+    assert len(events) == 3

@@ -25,6 +25,8 @@ async def seed_demo(ctx: Ctx, known_password: str | None) -> str:
     try:
         site = await sites.find_site_by_key(ctx, DEMO_SITE_KEY)
     except NotFound:
-        site = await sites.create_site(ctx, name="Demo Shop", key=DEMO_SITE_KEY, timezone="UTC")
+        site = await sites.create_site(
+            ctx, name="Demo Shop", key=DEMO_SITE_KEY, timezone="UTC", color="#0f766e"
+        )
     await sites.add_site_member(ctx, site_id=site.id, operator_id=admin.id)
     return password

@@ -251,7 +251,10 @@ async def record_page_progress(
     )
 
 
-async def track_event(ctx: Ctx, visitor: Visitor, name: object, properties: object) -> str:
+async def track_event(
+    ctx: Ctx, visitor: Visitor, name: object, properties: object, *, client_id: str | None = None
+) -> str:
+    """Store a named event; a retried event with the same client_id is stored once."""
     checked_name, checked = attr_rules.check_event(name, properties)
     now = ctx.clock.now()
     state = ctx.visits.get(visitor.id)
@@ -265,6 +268,7 @@ async def track_event(ctx: Ctx, visitor: Visitor, name: object, properties: obje
                 "name": checked_name,
                 "properties": checked,
                 "created_at": now,
+                "client_id": client_id,
             },
             visit_id=state.visit_id if state else None,
             contact_id=visitor.contact_id,

@@ -213,7 +213,10 @@ visitor_events = Table(
     Column("properties", Json, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
     Column("visit_id", Id, ForeignKey("visits.id", ondelete="SET NULL"), nullable=True),
+    # The widget's id for the write: a retried track() is stored once (NULLs never clash).
+    Column("client_id", String(64), nullable=True),
     Index(None, "contact_id", "created_at"),
+    UniqueConstraint("visitor_id", "client_id"),
 )
 
 visits = Table(

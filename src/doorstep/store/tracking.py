@@ -93,7 +93,7 @@ async def touch_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> N
 
 async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(insert(visitor_events), rows)
+        await conn.execute(_insert_ignoring_duplicates(conn, visitor_events), rows)
 
 
 async def visit_page_counts(conn: AsyncConnection, visit_ids: list[int]) -> dict[int, int]:

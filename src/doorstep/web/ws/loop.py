@@ -45,9 +45,14 @@ async def _answer(
 ) -> None:
     frame = None
     try:
-        if not bucket.take():
-            raise FrameError("rate_limited", "too many frames; slow down and retry")
         frame = parse_frame(adapter, raw)
+        # Checked after parsing so the refusal names the write (client_msg_id) to retry.
+        if not bucket.take():
+            raise FrameError(
+                "rate_limited",
+                "too many frames; slow down and retry",
+                getattr(frame, "client_msg_id", None),
+            )
         reply = await dispatch(frame)
     except FrameError as exc:
         reply = error_frame(exc.code, exc.message, exc.client_msg_id)

@@ -46,16 +46,19 @@ class VisitorRead(_Frame):
 
 class Identify(_Frame):
     type: Literal["visitor.identify"]
+    client_msg_id: ClientMsgId | None = None
     traits: dict[str, Any]
 
 
 class SetAttributes(_Frame):
     type: Literal["visitor.set"]
+    client_msg_id: ClientMsgId | None = None
     attributes: dict[str, Any]
 
 
 class Track(_Frame):
     type: Literal["event.track"]
+    client_msg_id: ClientMsgId | None = None
     name: Annotated[str, Field(max_length=100)]
     properties: dict[str, Any] | None = None
 

@@ -93,13 +93,15 @@ async def _dispatch(
             await conversations.mark_read_by_visitor(ctx, visitor, frame.seq)
         case p.Identify():
             contact = await visitors.identify_visitor(ctx, visitor, frame.traits)
-            return {"type": "visitor.updated", "email_known": contact.email is not None}
+            return _updated(frame, contact.email is not None)
         case p.SetAttributes():
             contact = await visitors.set_visitor_attributes(ctx, visitor, frame.attributes)
-            return {"type": "visitor.updated", "email_known": contact.email is not None}
+            return _updated(frame, contact.email is not None)
         case p.Track():
-            name = await tracking.track_event(ctx, visitor, frame.name, frame.properties)
-            return {"type": "event.ack", "name": name}
+            name = await tracking.track_event(
+                ctx, visitor, frame.name, frame.properties, client_id=frame.client_msg_id
+            )
+            return {"type": "event.ack", "name": name, "client_msg_id": frame.client_msg_id}
         case p.PageViewFrame():
             visit_id = await tracking.record_page_view(
                 ctx, visitor, client, frame.client_id, frame.model_dump()
@@ -110,3 +112,11 @@ async def _dispatch(
                 ctx, visitor, frame.client_id, frame.duration_ms, frame.scroll_depth
             )
     return None
+
+
+def _updated(frame: Any, email_known: bool) -> dict[str, Any]:
+    return {
+        "type": "visitor.updated",
+        "email_known": email_known,
+        "client_msg_id": frame.client_msg_id,
+    }

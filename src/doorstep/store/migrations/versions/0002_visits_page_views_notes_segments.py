@@ -245,10 +245,18 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
+        batch_op.add_column(sa.Column("client_id", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_visitor_events_visitor_id_client_id"), ["visitor_id", "client_id"]
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("visitor_events", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("uq_visitor_events_visitor_id_client_id"), type_="unique"
+        )
+        batch_op.drop_column("client_id")
         batch_op.drop_constraint(
             batch_op.f("fk_visitor_events_visit_id_visits"), type_="foreignkey"
         )
