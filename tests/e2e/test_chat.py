@@ -54,9 +54,9 @@ def test_visitor_and_operator_chat_survives_reload_and_server_restart(
 
     expect(shop.get_by_text("Hi! How can I help?")).to_be_visible()
 
-    # A reload keeps the history.
+    # A reload keeps the history (and the panel stays open across pages of the visit).
     shop.reload()
-    shop.get_by_role("button", name="Open chat").click()
+    expect(shop.get_by_role("button", name="Close chat")).to_be_visible()
     expect(shop.get_by_text("Hello", exact=True)).to_be_visible()
     expect(shop.get_by_text("Hi! How can I help?")).to_be_visible()
 
@@ -64,12 +64,13 @@ def test_visitor_and_operator_chat_survives_reload_and_server_restart(
     demo.stop()
     shop.get_by_role("textbox", name="Message").fill("Typed while you were away")
     shop.get_by_role("button", name="Send").click()
-    shop.wait_for_timeout(700)  # the widget is now retrying against a closed port
+    expect(shop.get_by_text("sending…")).to_be_visible()  # queued: the server is down
     demo.start()
     expect(console.get_by_role("log").get_by_text("Typed while you were away")).to_be_visible(
         timeout=30_000
     )
-    shop.wait_for_timeout(1500)  # give a double delivery the chance to show up
+    # Once acknowledged, the widget's outbox is empty: nothing can be sent a second time.
+    expect(shop.get_by_text("sending…")).to_have_count(0, timeout=30_000)
     assert visitor_messages(demo, "Typed while you were away") == 1
     assert visitor_messages(demo, "Hello") == 1
     visitor_context.close()
