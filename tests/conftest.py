@@ -167,3 +167,6 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main
+    # thread while it is open, which no asyncio test may share.
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
