@@ -191,9 +191,9 @@ async def test_presence_lasts_until_the_last_tab_closes(ctx, shop, events: Captu
     client = tracking.Client(DESKTOP, None)
     await tracking.connect_visitor(ctx, visitor, client)
     await tracking.connect_visitor(ctx, visitor, client)
-    await tracking.disconnect_visitor(ctx, visitor)
+    await tracking.disconnect_visitor(ctx, visitor, client)
     assert [v.visitor_id for v in ctx.visitors_live.on_sites({site.id})] == [visitor.id]
-    await tracking.disconnect_visitor(ctx, visitor)
+    await tracking.disconnect_visitor(ctx, visitor, client)
     assert ctx.visitors_live.on_sites({site.id}) == []
     assert len(events.of_type("visitor.online")) == len(events.of_type("visitor.offline")) == 1
 
@@ -266,3 +266,27 @@ async def test_a_retried_event_with_the_same_client_id_is_stored_once(ctx, shop)
     await tracking.track_event(ctx, visitor, "signed_up", {})
     events = (await card(ctx, operator, visitor.contact_id))["events"]
     assert len(events) == 3
+
+
+async def test_last_activity_is_written_once_a_minute_and_when_the_visitor_leaves(
+    ctx, clock, shop
+):
+    _site, operator, visitor = shop
+    client = tracking.Client(DESKTOP, None)
+    await tracking.connect_visitor(ctx, visitor, client)
+    await tracking.record_page_view(ctx, visitor, client, "p1", page(LANDING))
+    started = (await card(ctx, operator, visitor.contact_id))["current_visit"]["started_at"]
+    clock.advance(seconds=10)
+    await tracking.record_page_view(ctx, visitor, client, "p2", page("https://shop.example/a"))
+    visit = (await card(ctx, operator, visitor.contact_id))["current_visit"]
+    assert visit["last_activity_at"] == started  # kept in memory for now
+    clock.advance(seconds=55)
+    await tracking.record_page_progress(ctx, visitor, "p2", 65_000, 10)
+    visit = (await card(ctx, operator, visitor.contact_id))["current_visit"]
+    assert visit["last_activity_at"] > started  # a minute passed: written
+    clock.advance(seconds=5)
+    await tracking.record_page_progress(ctx, visitor, "p2", 70_000, 10)
+    await tracking.disconnect_visitor(ctx, visitor, client)
+    data = await card(ctx, operator, visitor.contact_id)
+    assert data["current_visit"]["last_activity_at"] == data["last_seen_at"]
+    assert data["last_seen_at"] == "2026-01-05T10:01:10.000000Z"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,16 +27,25 @@ class PageView:
     screen: str | None
 
 
+@lru_cache(maxsize=8192)
+def _split(url: str) -> tuple[str, str, str] | None:
+    """(scheme, host, path) of a URL, or None when it does not parse; pages repeat a lot."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme, parts.hostname or "", parts.path
+    except ValueError:
+        return None
+
+
 def check_url(url: object, what: str = "url") -> str:
     if not isinstance(url, str) or not url or len(url) > MAX_URL:
         raise InvalidInput(
             f"{what} is an address of at most {MAX_URL} characters", code="invalid_url"
         )
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise InvalidInput(f"{what} is not a valid address", code="invalid_url") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = _split(url)
+    if parts is None:
+        raise InvalidInput(f"{what} is not a valid address", code="invalid_url")
+    if parts[0] not in ("http", "https") or not parts[1]:
         raise InvalidInput(f"{what} must be an http or https address", code="invalid_url")
     return url
 
@@ -69,7 +79,7 @@ def check_page_view(
     screen: object,
 ) -> PageView:
     url = check_url(url)
-    parts = urlsplit(url)
+    _scheme, host, path = _split(url) or ("", "", "")
     referrer_url = None
     if isinstance(referrer, str) and referrer:
         try:
@@ -81,8 +91,8 @@ def check_page_view(
     return PageView(
         client_id=client_id,
         url=url,
-        path=(parts.path or "/")[:1000],
-        host=(parts.hostname or "").removeprefix("www."),
+        path=(path or "/")[:1000],
+        host=host.removeprefix("www."),
         title=clean_title,
         referrer=referrer_url,
         timezone=_timezone(timezone),

@@ -7,6 +7,7 @@ tools use, so numbers mean the same thing here as in the site owner's other repo
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -115,6 +116,7 @@ def _query(url: str | None) -> dict[str, str]:
     return {k.lower(): v.strip()[:MAX_FIELD] for k, v in pairs if v.strip()}
 
 
+@lru_cache(maxsize=8192)  # a site's visitors land on few URLs; Source is immutable
 def classify(landing_url: str | None, referrer: str | None, own_host: str | None = None) -> Source:
     """The source of a visit that landed on `landing_url` coming from `referrer`."""
     query = _query(landing_url)

@@ -8,7 +8,7 @@ shares the transaction with everyone else's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from doorstep.domain import attributes as attr_rules
@@ -36,11 +36,26 @@ class Client:
         return parse_user_agent(self.user_agent)
 
 
+# Last activity is written to visits and contacts at most this often per visitor (and when
+# they leave), not with every page view: it keeps two UPDATEs per row off the hot path.
+ACTIVITY_WRITE_EVERY = timedelta(seconds=60)
+
+
 @dataclass(slots=True)
 class VisitState:
     visit_id: int
     last_activity_at: datetime
     source: Source
+    saved_activity_at: datetime | None = None
+
+    def activity(self, now: datetime) -> dict[str, Any]:
+        """Fact fields that move the stored last activity, when it is due."""
+        self.last_activity_at = now
+        saved = self.saved_activity_at
+        if saved is not None and now - saved < ACTIVITY_WRITE_EVERY:
+            return {}
+        self.saved_activity_at = now
+        return {"visit_id": self.visit_id, "at": now}
 
 
 def _source_of(row: dict[str, Any]) -> Source:
@@ -61,7 +76,9 @@ async def connect_visitor(ctx: Ctx, visitor: Visitor, client: Client) -> None:
         async with ctx.db.read() as conn:
             row = await store.latest_visit_of_visitor(conn, visitor.id)
         if row is not None:
-            ctx.visits[visitor.id] = VisitState(row["id"], row["last_activity_at"], _source_of(row))
+            ctx.visits[visitor.id] = VisitState(
+                row["id"], row["last_activity_at"], _source_of(row), row["last_activity_at"]
+            )
     if client.device.is_bot:
         return  # recorded, never shown as live
     live, first = ctx.visitors_live.connect(visitor.site_id, visitor.id, visitor.contact_id)
@@ -77,11 +94,15 @@ async def connect_visitor(ctx: Ctx, visitor: Visitor, client: Client) -> None:
         )
 
 
-async def disconnect_visitor(ctx: Ctx, visitor: Visitor) -> None:
+async def disconnect_visitor(ctx: Ctx, visitor: Visitor, client: Client) -> None:
+    """A widget socket closed; with the visitor's last one, they leave the site."""
+    if client.device.is_bot:
+        await _save_activity(ctx, ctx.visits.pop(visitor.id, None), visitor.contact_id)
+        return
     gone = ctx.visitors_live.disconnect(visitor.id)
     if gone is None:
         return
-    ctx.visits.pop(visitor.id, None)
+    await _save_activity(ctx, ctx.visits.pop(visitor.id, None), gone.contact_id)
     await announce(
         ctx,
         Event(
@@ -95,6 +116,14 @@ async def disconnect_visitor(ctx: Ctx, visitor: Visitor) -> None:
             ephemeral=True,
         ),
     )
+
+
+async def _save_activity(ctx: Ctx, state: VisitState | None, contact_id: int) -> None:
+    """Write the last activity that was kept in memory (see ACTIVITY_WRITE_EVERY)."""
+    if state is not None and state.saved_activity_at != state.last_activity_at:
+        await ctx.facts.write(
+            Fact(visit_id=state.visit_id, contact_id=contact_id, at=state.last_activity_at)
+        )
 
 
 async def record_page_view(
@@ -116,7 +145,7 @@ async def record_page_view(
     if state is None or starts_new_session(state.last_activity_at, now, state.source, arriving):
         state = await _start_visit(ctx, visitor, client, view, arriving, now)
         ctx.visits[visitor.id] = state
-    state.last_activity_at = now
+    activity = state.activity(now)
     page_event = Event(
         "visitor.page_viewed",
         operator_sites=(visitor.site_id,),
@@ -144,10 +173,9 @@ async def record_page_view(
                 "duration_ms": 0,
                 "scroll_depth": 0,
             },
-            visit_id=state.visit_id,
             contact_id=visitor.contact_id,
-            at=now,
             announce=[page_event],
+            **activity,
         )
     )
     live = ctx.visitors_live.get(visitor.id)
@@ -224,7 +252,7 @@ async def _start_visit(
                 },
             )
         )
-    return VisitState(visit_id, now, source)
+    return VisitState(visit_id, now, source, saved_activity_at=now)
 
 
 async def record_page_progress(
@@ -234,8 +262,7 @@ async def record_page_progress(
     state = ctx.visits.get(visitor.id)
     if state is None:
         return  # no visit on this node: the page view it belongs to was never recorded here
-    now = ctx.clock.now()
-    state.last_activity_at = now
+    activity = state.activity(ctx.clock.now())
     await ctx.facts.write(
         Fact(
             progress={
@@ -244,9 +271,8 @@ async def record_page_progress(
                 "b_duration": duration,
                 "b_depth": depth,
             },
-            visit_id=state.visit_id,
             contact_id=visitor.contact_id,
-            at=now,
+            **activity,
         )
     )
 
@@ -258,6 +284,7 @@ async def track_event(
     checked_name, checked = attr_rules.check_event(name, properties)
     now = ctx.clock.now()
     state = ctx.visits.get(visitor.id)
+    activity = state.activity(now) if state else {}
     await ctx.facts.write(
         Fact(
             event={
@@ -270,9 +297,8 @@ async def track_event(
                 "created_at": now,
                 "client_id": client_id,
             },
-            visit_id=state.visit_id if state else None,
             contact_id=visitor.contact_id,
-            at=now,
+            **activity,
             announce=[
                 Event(
                     "contact.event_tracked",
@@ -288,6 +314,4 @@ async def track_event(
             ],
         )
     )
-    if state is not None:
-        state.last_activity_at = now
     return checked_name

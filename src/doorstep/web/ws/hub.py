@@ -19,6 +19,7 @@ from doorstep.domain.events import Event
 
 log = logging.getLogger(__name__)
 MAX_OUTBOX = 500  # frames; a client this far behind reconnects and resumes from the database
+_SENDING = object()  # marks a reply being sent directly: pushes queue up behind it
 
 
 class Connection:
@@ -31,7 +32,7 @@ class Connection:
         self.operator_id = operator_id
         self.contact_id = contact_id
         self.outbox: list[str] = []
-        self._drain: asyncio.Task[None] | None = None
+        self._drain: asyncio.Task[None] | object | None = None
         self.closed = False
 
     def push(self, frame: dict[str, Any] | str) -> None:
@@ -46,6 +47,23 @@ class Connection:
         if self._drain is None:
             self._drain = asyncio.get_running_loop().create_task(self._send_all())
 
+    async def reply(self, frame: dict[str, Any]) -> None:
+        """Answer from the receive loop: sent at once, with no task, when nothing is queued."""
+        if self.closed:
+            return
+        if self._drain is not None or self.outbox:
+            self.push(frame)
+            return
+        self._drain = _SENDING
+        try:
+            await self.websocket.send_text(orjson.dumps(frame).decode())
+        except Exception:
+            self.closed = True
+        finally:
+            self._drain = None
+            if self.outbox and not self.closed:
+                self._drain = asyncio.get_running_loop().create_task(self._send_all())
+
     async def _send_all(self) -> None:
         try:
             while self.outbox and not self.closed:
@@ -58,10 +76,6 @@ class Connection:
     async def _close_slow(self) -> None:
         with contextlib.suppress(Exception):
             await self.websocket.close(code=4408, reason="too slow")
-
-    async def flush(self) -> None:
-        if self._drain is not None:
-            await asyncio.shield(self._drain)
 
 
 class Hub:

@@ -66,4 +66,4 @@ async def _answer(
             "internal", "something went wrong; retry", getattr(frame, "client_msg_id", None)
         )
     if reply is not None:
-        conn.push(reply)
+        await conn.reply(reply)

@@ -59,7 +59,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
     finally:
         conn.closed = True
         hub.remove_visitor(conn, conn.contact_id or visitor.contact_id)
-        await tracking.disconnect_visitor(ctx, visitor)
+        await tracking.disconnect_visitor(ctx, visitor, client)
 
 
 async def _dispatch(
