@@ -103,5 +103,8 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/logout", logout, methods=["POST"]),
         Route("/console/", app_shell, methods=["GET"]),
         Route("/console/conversations/{conversation_id:int}", app_shell, methods=["GET"]),
+        Route("/console/live", app_shell, methods=["GET"]),
+        Route("/console/contacts", app_shell, methods=["GET"]),
+        Route("/console/contacts/{contact_id:int}", app_shell, methods=["GET"]),
         Mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static"),
     ]

@@ -51,5 +51,6 @@ export function createApi(csrfToken, { onUnauthorized } = {}) {
     get: (path, params) => call("GET", path, { params }),
     post: (path, body) => call("POST", path, { body }),
     patch: (path, body) => call("PATCH", path, { body }),
+    delete: (path) => call("DELETE", path),
   };
 }

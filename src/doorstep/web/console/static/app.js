@@ -4,10 +4,13 @@
 import { createAccountMenu } from "./account.js";
 import { createApi } from "./api.js";
 import { createComposer } from "./composer.js";
+import { initCards, loadCard, scheduleReload } from "./contact-card.js";
 import { createContactPanel } from "./contact.js";
+import { createContactPage, createContactsPage } from "./contacts.js";
 import { createConversationView } from "./conversation.js";
-import { isPhone, isTouch, toast } from "./dom.js";
+import { isPhone, isTouch, plainClick, toast, uuid } from "./dom.js";
 import { createInbox } from "./inbox.js";
+import { createLivePage, createMessageDialog } from "./live.js";
 import { chime, desktop, primeOnFirstClick, setTitle } from "./notify.js";
 import { OperatorSocket, socketUrl } from "./socket.js";
 import * as store from "./store.js";
@@ -23,19 +26,10 @@ for (const site of boot.sites || []) state.sites.set(site.id, site);
 
 const api = createApi(boot.csrf_token, { onUnauthorized: toLogin });
 const socket = new OperatorSocket(socketUrl());
+initCards(api);
 
 function toLogin() {
   location.assign(`/console/login?next=${encodeURIComponent(location.pathname)}`);
-}
-
-function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  // Plain-HTTP deployments are not a secure context; getRandomValues still works there.
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const x = [...b].map((n) => n.toString(16).padStart(2, "0")).join("");
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
 function failMessage(error) {
@@ -74,6 +68,45 @@ const composer = createComposer({
 
 const contactPanel = createContactPanel({
   onOpenConversation: (id) => openConversation(id, { push: true }),
+  onOpenContact: (id) => go(`/console/contacts/${id}`),
+});
+
+const messageDialog = createMessageDialog({
+  onSend: async (contactId, text, clientMsgId) => {
+    const sent = await api.post(`/contacts/${contactId}/messages`, { text, client_msg_id: clientMsgId });
+    return sent.conversation_id;
+  },
+});
+
+const livePage = createLivePage({
+  onOpenContact: (id) => go(`/console/contacts/${id}`),
+  onMessage: (target) =>
+    messageDialog.open({
+      ...target,
+      afterSend: (conversationId) => {
+        toast("Message sent");
+        go(`/console/conversations/${conversationId}`);
+      },
+    }),
+});
+
+const contactsPage = createContactsPage({
+  api,
+  onOpenContact: (id) => go(`/console/contacts/${id}`),
+  onQuery: (q) => {
+    if (currentPage === "contacts") history.replaceState(history.state, "", q ? `/console/contacts?q=${encodeURIComponent(q)}` : "/console/contacts");
+  },
+});
+
+const contactPage = createContactPage({
+  api,
+  isAdmin: boot.operator?.role === "admin",
+  onOpenConversation: (id) => go(`/console/conversations/${id}`),
+  onBack: () => {
+    if (history.state?.app && history.state.from === "contacts") history.back();
+    else go(contactsUrl());
+  },
+  onErased: () => go(contactsUrl(), { replace: true }),
 });
 
 const account = createAccountMenu({
@@ -88,48 +121,151 @@ const account = createAccountMenu({
 });
 
 // ---------- navigation ----------
+//
+// Pages: "inbox" (/console/, /console/conversations/ID), "live" (/console/live),
+// "contacts" (/console/contacts?q=) and "contact" (/console/contacts/ID). Every pushed history
+// entry records the page it was left from, so back buttons can return to where you were.
 
-function idFromPath(path) {
-  const match = /^\/console\/conversations\/(\d+)\/?$/.exec(path);
-  return match ? Number(match[1]) : null;
+const PAGE_TITLES = { inbox: "Inbox", live: "Live visitors", contacts: "Contacts", contact: "Contacts" };
+const pageEls = {
+  live: document.getElementById("page-live"),
+  contacts: document.getElementById("page-contacts"),
+  contact: document.getElementById("page-contact"),
+};
+const inboxEls = [".list-pane", "#conversation", "#contact-panel"].map((sel) => document.querySelector(sel));
+const skipLink = document.querySelector(".skip-link");
+let currentPage = "inbox";
+let lastConversationId = null;
+let booted = false; // false until the first route is shown
+
+function routeOf(path) {
+  let match = /^\/console\/conversations\/(\d+)\/?$/.exec(path);
+  if (match) return { page: "inbox", conversationId: Number(match[1]) };
+  if (/^\/console\/live\/?$/.test(path)) return { page: "live" };
+  if (/^\/console\/contacts\/?$/.test(path)) return { page: "contacts" };
+  match = /^\/console\/contacts\/(\d+)\/?$/.exec(path);
+  if (match) return { page: "contact", contactId: Number(match[1]) };
+  return { page: "inbox", conversationId: null };
+}
+
+function refreshTitle() {
+  let page = PAGE_TITLES[currentPage];
+  if (currentPage === "contact") {
+    const name = state.contacts.get(contactPage.contactId())?.display_name;
+    if (name) page = `${name} · Contacts`;
+  }
+  setTitle(store.unreadTotal(), page);
+}
+
+function contactsUrl() {
+  const q = contactsPage.query();
+  return q ? `/console/contacts?q=${encodeURIComponent(q)}` : "/console/contacts";
+}
+
+function showPage(page) {
+  const leaving = currentPage !== page;
+  currentPage = page;
+  shell.dataset.page = page;
+  const inboxPage = page === "inbox";
+  for (const el of inboxEls) el.hidden = !inboxPage;
+  if (!inboxPage) document.getElementById("scrim").hidden = true;
+  for (const [name, el] of Object.entries(pageEls)) el.hidden = name !== page;
+  for (const link of document.querySelectorAll("a[data-nav]")) {
+    const nav = link.dataset.nav;
+    const current = nav === page || (nav === "contacts" && page === "contact");
+    if (current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  skipLink.textContent = inboxPage ? "Skip to conversation" : "Skip to main content";
+  skipLink.setAttribute("href", inboxPage ? "#conversation" : `#page-${page}`);
+  refreshTitle();
+  if (leaving && !inboxPage && booted) {
+    // After a client-side move, the new page is where a screen reader (and the next Tab)
+    // continues; a fresh load starts at the top of the document as usual.
+    pageEls[page].focus({ preventScroll: true });
+  }
+}
+
+/** Change the address and show what it names. */
+function go(url, { replace = false } = {}) {
+  const target = new URL(url, location.origin);
+  if (location.pathname + location.search !== target.pathname + target.search) {
+    history[replace ? "replaceState" : "pushState"]({ app: true, from: currentPage }, "", target.pathname + target.search);
+  }
+  applyRoute(routeOf(target.pathname));
+}
+
+function applyRoute(route) {
+  if (route.page === "inbox") {
+    openConversation(route.conversationId);
+    return;
+  }
+  if (currentPage === "inbox" && state.currentId !== null) leaveConversation();
+  showPage(route.page);
+  if (route.page === "live") {
+    ensureLive();
+    livePage.show();
+  } else if (route.page === "contacts") {
+    contactsPage.show({ q: new URLSearchParams(location.search).get("q") ?? "" });
+  } else if (route.page === "contact") {
+    contactPage.show(route.contactId);
+  }
+}
+
+/** Off the inbox: the conversation is no longer on screen (so it is not read, and alerts ring). */
+function leaveConversation() {
+  lastConversationId = state.currentId;
+  state.currentId = null;
+  composer.setConversation(null);
+  view.show(null);
+  contactPanel.show(null, null);
+  shell.dataset.view = "list";
 }
 
 function goToInbox() {
-  if (history.state?.app) history.back();
+  if (history.state?.app && (history.state.from ?? "inbox") === "inbox") history.back();
   else {
-    history.pushState({ app: true }, "", "/console/");
+    history.pushState({ app: true, from: currentPage }, "", "/console/");
     openConversation(null);
   }
 }
 
 document.getElementById("back-button").addEventListener("click", (event) => {
-  if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (!plainClick(event)) return;
   event.preventDefault();
   goToInbox();
   inbox.focusCurrent();
 });
 
-for (const link of document.querySelectorAll('a[data-nav="inbox"], a.rail-brand')) {
+for (const link of document.querySelectorAll("a[data-nav], a.rail-brand")) {
   link.addEventListener("click", (event) => {
-    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (!plainClick(event)) return;
     event.preventDefault();
-    if (state.currentId !== null) {
-      history.pushState({ app: true }, "", "/console/");
-      openConversation(null);
+    const nav = link.dataset.nav || "inbox";
+    if (nav === "inbox") {
+      if (currentPage !== "inbox" && lastConversationId !== null && !isPhone()) go(`/console/conversations/${lastConversationId}`);
+      else if (currentPage !== "inbox" || state.currentId !== null) go("/console/");
+      inbox.focusCurrent();
+    } else if (nav === "contacts") {
+      go(contactsUrl());
+      if (!isTouch()) contactsPage.focusSearch();
+    } else {
+      go(`/console/${nav}`);
     }
-    inbox.focusCurrent();
   });
 }
 
 window.addEventListener("popstate", () => {
-  openConversation(idFromPath(location.pathname));
+  applyRoute(routeOf(location.pathname));
 });
 
 async function openConversation(id, { push = false, focusComposer = false } = {}) {
   const url = id === null ? "/console/" : `/console/conversations/${id}`;
-  if (push && location.pathname !== url) history.pushState({ app: true }, "", url);
+  if (push && location.pathname !== url) history.pushState({ app: true, from: currentPage }, "", url);
   const previous = state.currentId;
+  if (currentPage !== "inbox") showPage("inbox");
   state.currentId = id;
+  if (id !== null) lastConversationId = id;
   shell.dataset.view = id === null ? "list" : "conversation";
   composer.setConversation(id);
   view.show(id);
@@ -155,8 +291,7 @@ async function openConversation(id, { push = false, focusComposer = false } = {}
     }
   }
   if (state.currentId !== id) return;
-  contactPanel.show(id, summary.contact.id);
-  loadContact(summary.contact.id);
+  contactPanel.show(id, summary.contact.id, summary.contact);
   ensureTeam(summary.site_id);
   await loadThread(id);
 }
@@ -226,12 +361,61 @@ function ensureTeam(siteId, { force = false } = {}) {
   teamLoads.set(siteId, load);
 }
 
-async function loadContact(contactId) {
-  try {
-    store.setContact(await api.get(`/contacts/${contactId}`));
-  } catch {
-    contactPanel.markFailed(contactId);
+// ---------- live visitors ----------
+
+let liveTimer = null;
+let liveLoading = false;
+let liveAgain = false;
+const goneSince = new Map(); // visitor id -> when their visitor.offline arrived
+
+/** GET /live-visitors soon: a burst of arrivals makes one request. */
+function scheduleLiveRefresh(delay = 300) {
+  clearTimeout(liveTimer);
+  liveTimer = setTimeout(fetchLive, delay);
+}
+
+function ensureLive() {
+  if (!state.liveLoaded && !liveLoading) fetchLive();
+}
+
+async function fetchLive() {
+  clearTimeout(liveTimer);
+  if (liveLoading) {
+    liveAgain = true;
+    return;
   }
+  liveLoading = true;
+  const startedAt = performance.now();
+  try {
+    store.setLive(await api.get("/live-visitors"), { startedAt, goneSince });
+  } catch (error) {
+    if (currentPage === "live") toast(`Couldn't load live visitors. ${failMessage(error)}`, { error: true });
+  } finally {
+    liveLoading = false;
+    const old = performance.now() - 60_000;
+    for (const [id, at] of goneSince) if (at < old) goneSince.delete(id);
+    if (liveAgain) {
+      liveAgain = false;
+      fetchLive();
+    }
+  }
+}
+
+const FADE_MS = 700;
+
+function visitorLeft(visitorId) {
+  goneSince.set(visitorId, performance.now());
+  if (!state.live.has(visitorId)) return;
+  store.patchLive(visitorId, { leaving: true });
+  store.noteLeft(state.live.get(visitorId).contact_id);
+  setTimeout(() => {
+    if (state.live.get(visitorId)?.leaving) store.removeLive(visitorId);
+  }, FADE_MS);
+}
+
+/** Cards on screen: the one beside the conversation and the contact page's. */
+function shownContacts() {
+  return [contactPanel.contactId(), currentPage === "contact" ? contactPage.contactId() : null].filter((id) => id !== null);
 }
 
 async function loadThread(id) {
@@ -378,7 +562,10 @@ store.on("thread", (id) => {
 store.on("conversation", (id) => {
   if (id === state.currentId && state.conversations.get(id)?.unread) markRead();
 });
-store.on("list", () => setTitle(store.unreadTotal()));
+store.on("list", refreshTitle);
+store.on("contact", (id) => {
+  if (currentPage === "contact" && id === contactPage.contactId()) refreshTitle();
+});
 
 // ---------- socket frames ----------
 
@@ -452,6 +639,40 @@ const handlers = {
   },
   presence: (frame) => store.setPresence(frame.operator_id, frame.status),
   "contact.updated": (frame) => frame.contact && store.updateContact(frame.contact),
+  "contact.merged": (frame) => {
+    store.mergeContacts(frame.from, frame.into);
+    // The contact page follows the person to their surviving id.
+    const route = routeOf(location.pathname);
+    if (route.page === "contact" && route.contactId === frame.from) {
+      history.replaceState(history.state, "", `/console/contacts/${frame.into}`);
+    }
+    if (shownContacts().includes(frame.into)) scheduleReload(frame.into);
+    scheduleLiveRefresh();
+  },
+  "contact.event_tracked": (frame) =>
+    store.addTrackedEvent(frame.contact_id, { name: frame.name, properties: frame.properties, at: frame.at }),
+  "visitor.online": (frame) => {
+    const v = frame.visitor;
+    if (!v) return;
+    goneSince.delete(v.visitor_id);
+    if (state.live.has(v.visitor_id)) store.patchLive(v.visitor_id, { leaving: false });
+    else store.upsertLive({ ...v, provisional: true });
+    scheduleLiveRefresh();
+  },
+  "visitor.offline": (frame) => visitorLeft(frame.visitor_id),
+  "visitor.page_viewed": (frame) => {
+    if (!store.pageViewed(frame)) scheduleLiveRefresh();
+    const card = state.contacts.get(frame.contact_id);
+    // A page of a visit the card doesn't hold yet: the card catches up from the server.
+    if (card && card.current_visit?.id !== frame.visit_id && shownContacts().includes(card.id)) scheduleReload(card.id);
+  },
+  "visit.started": (frame) => {
+    if (state.live.has(frame.visitor_id)) {
+      store.patchLive(frame.visitor_id, { visit_id: frame.visit_id, pages_this_visit: 0, visit_started_at: new Date().toISOString() });
+    }
+    scheduleLiveRefresh(800);
+    if (shownContacts().includes(frame.contact_id)) scheduleReload(frame.contact_id);
+  },
   error: onError,
 };
 
@@ -487,6 +708,9 @@ socket.addEventListener("up", () => {
     if (summary) ensureTeam(summary.site_id, { force: true });
   }
   if (state.currentId !== null && state.threads.get(state.currentId)?.loaded) catchUp(state.currentId);
+  // Presence, pages and events of the time without a socket: fetch them again.
+  if (everUp || state.liveLoaded) fetchLive();
+  if (everUp) for (const id of shownContacts()) loadCard(id);
   everUp = true;
   flushPending();
   markRead();
@@ -514,13 +738,20 @@ setTitle(0);
 socket.start();
 showBannerSoon("Connecting…", 3000);
 ensureList("open");
-const deepLink = boot.conversation_id ?? idFromPath(location.pathname);
+fetchLive(); // the rail's count of visitors online
+const first = routeOf(location.pathname);
 history.replaceState({ app: false }, "", location.pathname + location.search);
-if (deepLink !== null && deepLink !== undefined) {
-  openConversation(Number(deepLink)).then(() => {
-    const summary = state.conversations.get(Number(deepLink));
-    if (summary && summary.status !== state.tab) inbox.selectTab(summary.status);
-  });
+if (first.page === "inbox") {
+  const deepLink = boot.conversation_id ?? first.conversationId;
+  if (deepLink !== null && deepLink !== undefined) {
+    openConversation(Number(deepLink)).then(() => {
+      const summary = state.conversations.get(Number(deepLink));
+      if (summary && summary.status !== state.tab) inbox.selectTab(summary.status);
+    });
+  } else {
+    openConversation(null);
+  }
 } else {
-  openConversation(null);
+  applyRoute(first);
 }
+booted = true;

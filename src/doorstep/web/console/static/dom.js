@@ -41,6 +41,24 @@ const ICONS = {
   checks: ["M2.5 12.5 6.5 16.5 14 8.5", "M10.5 15l1.5 1.5L21.5 7"],
   clock: ["M12 7v5l3 2", "M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z"],
   alert: ["M12 8v5", "M12 16.5v.5", "M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z"],
+  pencil: ["M4 20h4L19 9l-4-4L4 16z", "M13.5 6.5l4 4"],
+  x: ["M6 6l12 12M18 6 6 18"],
+  plus: ["M12 5v14M5 12h14"],
+  trash: ["M4 7h16", "M9 7V4.5h6V7", "M6.5 7l1 13h9l1-13"],
+  external: ["M14 4h6v6", "M20 4l-9 9", "M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5"],
+  mobile: ["M8 3h8a1 1 0 0 1 1 1v16a1 1 0 0 1-1 1H8a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z", "M11 18h2"],
+  tablet: ["M6 3h12a1 1 0 0 1 1 1v16a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z", "M11 18h2"],
+  desktop: ["M4 5h16a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1z", "M9 20h6", "M12 16v4"],
+  globe: ["M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z", "M3.5 9h17M3.5 15h17", "M12 3a14 14 0 0 1 0 18", "M12 3a14 14 0 0 0 0 18"],
+  pin: ["M12 21s-7-6.2-7-11.5a7 7 0 0 1 14 0C19 14.8 12 21 12 21z", "M12 12a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z"],
+  message: ["M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"],
+  download: ["M12 4v11", "M7 10.5l5 5 5-5", "M5 20h14"],
+  back: ["M15 5l-7 7 7 7"],
+  chevron: ["M9 5l7 7-7 7"],
+  expand: ["M14 4h6v6", "M10 20H4v-6", "M20 4l-7 7", "M4 20l7-7"],
+  bolt: ["M13 3 5 14h6l-1 7 8-11h-6z"],
+  page: ["M7 3h7l5 5v12a1 1 0 0 1-1 1H7a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z", "M14 3v5h5"],
+  cart: ["M3 4h2l2.4 11h10.2L20 7H6.2", "M9.5 20h.01", "M16.5 20h.01"],
 };
 
 export function icon(name, cls = "icon") {
@@ -111,6 +129,21 @@ export function toast(text, { error = false, timeout = 4000 } = {}) {
   const el = h("div", { class: error ? "toast is-error" : "toast", role: error ? "alert" : "status" }, text);
   host.append(el);
   setTimeout(() => el.remove(), timeout);
+}
+
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // Plain-HTTP deployments are not a secure context; getRandomValues still works there.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((n) => n.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** A plain left click: modified clicks (new tab, new window) are left to the browser. */
+export function plainClick(event) {
+  return event.button === 0 && !event.metaKey && !event.ctrlKey && !event.shiftKey && !event.altKey;
 }
 
 export const isTouch = () => window.matchMedia("(pointer: coarse)").matches;

@@ -92,7 +92,7 @@ export function desktop({ title, body, tag, onClick }) {
   }
 }
 
-export function setTitle(unread) {
-  const title = `${unread > 0 ? `(${unread > 99 ? "99+" : unread}) ` : ""}Inbox · Doorstep`;
+export function setTitle(unread, page = "Inbox") {
+  const title = `${unread > 0 ? `(${unread > 99 ? "99+" : unread}) ` : ""}${page} · Doorstep`;
   if (document.title !== title) document.title = title;
 }

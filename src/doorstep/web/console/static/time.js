@@ -59,3 +59,15 @@ export function medium(date) {
 export function full(date) {
   return date ? fullFmt.format(date) : "";
 }
+
+/** "Just now", "4m ago", "3h ago", "Yesterday", "Tue", "12 Nov" — for "last seen". */
+export function ago(date, now = new Date()) {
+  const r = relative(date, now);
+  if (!r) return "";
+  return r === "now" ? "Just now" : /^\d+[mh]$/.test(r) ? `${r} ago` : r;
+}
+
+export function shortDate(date, now = new Date()) {
+  if (!date) return "";
+  return date.getFullYear() === now.getFullYear() ? shortDateFmt.format(date) : shortDateYearFmt.format(date);
+}
