@@ -127,20 +127,26 @@ async def get_contact_card(ctx: Ctx, operator: Operator, contact_id: int) -> Con
         )
         visits = await tracking_store.visits_of_contact(conn, contact.id, limit=CARD_VISITS)
         totals = await tracking_store.visit_totals(conn, contact.id)
+        live = next(
+            (
+                v
+                for v in ctx.visitors_live.on_sites({contact.site_id})
+                if v.contact_id == contact.id
+            ),
+            None,
+        )
+        # The visit open right now (after a merge it may not be the latest started), else the
+        # latest.
+        current_row = visits[0] if visits else None
+        if live is not None and live.visit_id is not None:
+            found = await tracking_store.visits_by_id(conn, [live.visit_id])
+            current_row = found.get(live.visit_id, current_row)
         current = None
-        if visits:
-            pages = await tracking_store.page_views_of_visit(conn, visits[0]["id"])
-            current = {**render_visit(visits[0]), "pages": [render_page(p) for p in pages]}
+        if current_row is not None:
+            pages = await tracking_store.page_views_of_visit(conn, current_row["id"])
+            current = {**render_visit(current_row), "pages": [render_page(p) for p in pages]}
         events = await tracking_store.events_of_contact(conn, contact.id, limit=CARD_EVENTS)
         notes = await note_store.notes_of_contact(conn, contact.id)
-    live = next(
-        (
-            v.public()
-            for v in ctx.visitors_live.on_sites({contact.site_id})
-            if v.contact_id == contact.id
-        ),
-        None,
-    )
     return ContactCard(
         contact,
         summaries,
@@ -149,7 +155,7 @@ async def get_contact_card(ctx: Ctx, operator: Operator, contact_id: int) -> Con
         [render_visit(v) for v in visits],
         [render_event(e) for e in events],
         [render_note(n) for n in notes],
-        live,
+        live.public() if live else None,
     )
 
 
