@@ -121,27 +121,47 @@ async def send_operator_message(
     client_id = check_client_msg_id(client_msg_id)
     async with unit_of_work(ctx) as uow:
         conversation = await access_conversation(uow.conn, operator, conversation_id, lock=True)
-        if client_id and (
-            old := await store.message_by_client_id(uow.conn, conversation.id, client_id)
-        ):
-            return Sent(old, conversation, False)
-        author = Author("operator", operator.id, operator.name, operator.avatar_url)
-        message, _ = await store.append_message(
-            uow.conn,
-            conversation,
-            author=author,
-            text=text,
-            internal=internal,
-            client_msg_id=client_id,
-            now=uow.now,
+        return await append_operator_message(
+            uow, operator, conversation, text=text, client_id=client_id, internal=internal
         )
-        changes: dict[str, object] = {"operator_read_seq": message.seq}
-        if conversation.assignee_id is None and not internal:
-            changes["assignee_id"] = operator.id  # whoever answers first owns the conversation
-        conversation = await store.update_conversation(
-            uow.conn, conversation.id, now=uow.now, **changes
-        )
-        await announce_message(uow, conversation, message)
+
+
+async def append_operator_message(
+    uow: UnitOfWork,
+    operator: Operator,
+    conversation: Conversation,
+    *,
+    text: str,
+    client_id: str | None,
+    internal: bool,
+    created: bool = False,
+) -> Sent:
+    """Append an operator's message and announce it.
+
+    Precondition: inside the unit of work that holds the conversation's row lock (or created
+    the conversation); `text` and `client_id` are already checked.
+    """
+    if client_id and (
+        old := await store.message_by_client_id(uow.conn, conversation.id, client_id)
+    ):
+        return Sent(old, conversation, False)
+    author = Author("operator", operator.id, operator.name, operator.avatar_url)
+    message, _ = await store.append_message(
+        uow.conn,
+        conversation,
+        author=author,
+        text=text,
+        internal=internal,
+        client_msg_id=client_id,
+        now=uow.now,
+    )
+    changes: dict[str, object] = {"operator_read_seq": message.seq}
+    if conversation.assignee_id is None and not internal:
+        changes["assignee_id"] = operator.id  # whoever answers first owns the conversation
+    conversation = await store.update_conversation(
+        uow.conn, conversation.id, now=uow.now, **changes
+    )
+    await announce_message(uow, conversation, message, created=created)
     return Sent(message, conversation, True)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from doorstep.domain.models import Author, Operator, iso
+from doorstep.domain.models import Operator, iso
 from doorstep.errors import NotFound
 from doorstep.services.access import access_contact, operator_site_ids
 from doorstep.services.context import Ctx
 from doorstep.services.conversations import (
     Sent,
-    announce_message,
+    append_operator_message,
     check_client_msg_id,
     check_text,
 )
@@ -99,28 +99,12 @@ async def message_visitor(
             conversation = await conversation_store.insert_conversation(
                 uow.conn, site_id=contact.site_id, contact_id=contact.id, now=uow.now
             )
-        elif client_id and (
-            old := await conversation_store.message_by_client_id(
-                uow.conn, conversation.id, client_id
-            )
-        ):
-            return Sent(old, conversation, False)
-        author = Author("operator", operator.id, operator.name, operator.avatar_url)
-        message, _ = await conversation_store.append_message(
-            uow.conn,
+        return await append_operator_message(
+            uow,
+            operator,
             conversation,
-            author=author,
             text=text,
+            client_id=client_id,
             internal=False,
-            client_msg_id=client_id,
-            now=uow.now,
+            created=created,
         )
-        conversation = await conversation_store.update_conversation(
-            uow.conn,
-            conversation.id,
-            now=uow.now,
-            assignee_id=operator.id,
-            operator_read_seq=message.seq,
-        )
-        await announce_message(uow, conversation, message, created=created)
-    return Sent(message, conversation, True)
