@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
@@ -11,6 +11,7 @@ from doorstep.domain.models import Operator, PresenceStatus
 from doorstep.errors import Conflict, InvalidInput, Unauthorized
 from doorstep.services import audiences
 from doorstep.services.context import Ctx
+from doorstep.services.jobs import schedule_job
 from doorstep.services.uow import announce, unit_of_work
 from doorstep.signing import hash_token, random_token
 from doorstep.store import operators as operator_store
@@ -174,3 +175,18 @@ async def set_password(ctx: Ctx, operator: Operator, password: str) -> None:
         raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters")
     async with unit_of_work(ctx) as uow:
         await operator_store.set_password_hash(uow.conn, operator.id, ctx.hasher.hash(password))
+
+
+PURGE_EVERY = timedelta(hours=24)
+
+
+async def purge_expired_sessions(ctx: Ctx, _payload: dict[str, object]) -> datetime:
+    """Job `purge_sessions`: delete ended console sessions; runs again a day later."""
+    async with unit_of_work(ctx) as uow:
+        await operator_store.delete_expired_sessions(uow.conn, uow.now)
+    return ctx.clock.now() + PURGE_EVERY
+
+
+async def schedule_housekeeping(ctx: Ctx) -> None:
+    async with unit_of_work(ctx) as uow:
+        await schedule_job(uow, "purge_sessions", "purge_sessions", uow.now + timedelta(minutes=1))

@@ -100,3 +100,10 @@ async def operator_of_api_token(conn: AsyncConnection, token_hash: str) -> Opera
     )
     row = (await conn.execute(query)).first()
     return to_operator(row) if row else None
+
+
+async def delete_expired_sessions(conn: AsyncConnection, now: datetime) -> int:
+    result = await conn.execute(
+        delete(operator_sessions).where(operator_sessions.c.expires_at <= now)
+    )
+    return result.rowcount

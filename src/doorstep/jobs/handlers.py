@@ -1,0 +1,10 @@
+"""Which service runs each job kind. A handler returns when to run again, or None."""
+
+from __future__ import annotations
+
+from doorstep.jobs.worker import Handler
+from doorstep.services import operators
+
+HANDLERS: dict[str, Handler] = {
+    "purge_sessions": operators.purge_expired_sessions,
+}

@@ -1,0 +1,74 @@
+"""The job worker: claims due jobs, runs their handlers, sleeps until the next due time.
+
+Every node runs one. Handlers must be idempotent and re-check state, because a job whose
+worker died is claimed again when its lease runs out (docs/jobs.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from doorstep.domain.events import Event
+from doorstep.services.context import Ctx
+from doorstep.services.jobs import JOB_SCHEDULED, claim_jobs, next_job_due, run_claimed
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Ctx, dict[str, Any]], Awaitable[datetime | None]]
+MAX_SLEEP = 60.0  # seconds; also bounds how late a job scheduled on another node can start
+
+
+class Worker:
+    def __init__(self, ctx: Ctx, handlers: dict[str, Handler], *, batch: int = 20) -> None:
+        self.ctx = ctx
+        self.handlers = handlers
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        self._unsubscribe = self.ctx.bus.subscribe(self._on_event)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _on_event(self, event: Event) -> None:
+        if event.type == JOB_SCHEDULED:
+            self._wake.set()
+
+    async def run_due(self) -> int:
+        """Run every job due now; returns how many ran (tests call this with a manual clock)."""
+        ran = 0
+        while True:
+            claimed = await claim_jobs(self.ctx, limit=self.batch)
+            if not claimed:
+                return ran
+            for job in claimed:
+                await run_claimed(self.ctx, job, self.handlers.get(job.kind))
+                ran += 1
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+                due = await next_job_due(self.ctx)
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("job worker iteration failed")
+                due = None
+            now = self.ctx.clock.now()
+            delay = MAX_SLEEP if due is None else (due - now).total_seconds()
+            self._wake.clear()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=min(delay, MAX_SLEEP))
