@@ -5,15 +5,13 @@
  *   <script>window.Doorstep=window.Doorstep||function(){(Doorstep.q=Doorstep.q||[]).push(arguments)};</script>
  *   <script src="https://HOST/widget.js" data-site="SITE_KEY" async></script>
  *
- * One hand-written file with no dependencies and no build step. It speaks the visitor side of
- * docs/websocket.md: an HTTP session, then one WebSocket. The UI lives in an open Shadow DOM so
- * the host page's CSS cannot reach in and ours cannot leak out, while assistive technology and
- * test tools can still see it.
+ * No dependencies, no build step. Speaks the visitor side of docs/websocket.md (an HTTP
+ * session, then one WebSocket) and records page views (docs/tracking.md). The UI is an open
+ * Shadow DOM: page CSS cannot reach in, assistive technology and test tools can.
  *
- * Delivery guarantees, in short: every message the visitor types is written to a persistent
- * outbox (localStorage) before it is sent, keeps its client_msg_id across reconnects and page
- * reloads, and leaves the outbox only when the server acknowledged it. The server de-duplicates
- * by client_msg_id, so re-sending is always safe and each message is stored exactly once.
+ * Every write carries a client_msg_id, is kept (messages in localStorage, page views and
+ * commands per tab) until the server acknowledges it, and is re-sent after reconnects and
+ * reloads; the server stores each id once, so every write is stored exactly once.
  */
 (() => {
   'use strict';
@@ -35,6 +33,8 @@
   }
   const ORIGIN = new URL(script.src, location.href).origin;
   const LOCALE_ATTR = script.getAttribute('data-locale');
+  // Page tracking: off with data-track="off"; never on file:, about: and the like.
+  const TRACK = script.getAttribute('data-track') !== 'off' && /^https?:$/.test(location.protocol);
 
   const MAX_TEXT = 10000; // the server's limit, docs/websocket.md
   const COUNT_FROM = 9000; // show the character counter from here on
@@ -49,6 +49,16 @@
   const QUEUE_MAX = 100; // identify/set/track kept while disconnected; oldest dropped first
   const HISTORY_MAX = 200; // messages kept locally for an instant render after reload
   const RETRYABLE = new Set(['rate_limited', 'internal']);
+  const PACE_BURST = 30; // the server allows 10 frames/s with bursts of 40
+  const PACE_RATE = 8;
+
+  // No exception of ours may reach the host page: our listeners and timers go through safe().
+  const oops = (e) => console.error('Doorstep:', e);
+  const safe = (fn) => function () {
+    try { return fn.apply(this, arguments); } catch (e) { return oops(e); }
+  };
+  const on = (o, type, fn, opts) => o.addEventListener(type, safe(fn), opts);
+  const later = (fn, ms) => setTimeout(safe(fn), ms);
 
   // ---------------------------------------------------------------------------------------------
   // Strings. Site owners override any key through site.strings in the session response.
@@ -61,7 +71,7 @@
       failed: 'not sent', typing: '{name} is typing…', someone: 'Someone', you: 'You',
       title: 'Chat', subtitle: "Ask us anything — we'll reply here",
       welcome: 'Hi there 👋 How can we help?', unread: '{n} unread',
-      count: '{n} / {max}', limit: 'Character limit reached',
+      count: '{n} / {max}', limit: 'Character limit reached', dismiss: 'Dismiss',
     },
     ja: {
       open: 'チャットを開く', close: 'チャットを閉じる', message: 'メッセージ', send: '送信',
@@ -69,7 +79,7 @@
       failed: '未送信', typing: '{name}が入力中…', someone: '担当者', you: 'あなた',
       title: 'チャット', subtitle: 'お気軽にご質問ください',
       welcome: 'こんにちは 👋 ご用件をどうぞ。', unread: '未読 {n} 件',
-      count: '{n} / {max}', limit: '文字数の上限に達しました',
+      count: '{n} / {max}', limit: '文字数の上限に達しました', dismiss: '閉じる',
     },
     ru: {
       open: 'Открыть чат', close: 'Закрыть чат', message: 'Сообщение', send: 'Отправить',
@@ -78,7 +88,7 @@
       someone: 'Оператор', you: 'Вы', title: 'Чат',
       subtitle: 'Спросите нас о чём угодно — ответим здесь',
       welcome: 'Здравствуйте 👋 Чем можем помочь?', unread: 'Непрочитанных: {n}',
-      count: '{n} / {max}', limit: 'Достигнут предел длины сообщения',
+      count: '{n} / {max}', limit: 'Достигнут предел длины сообщения', dismiss: 'Скрыть',
     },
     de: {
       open: 'Chat öffnen', close: 'Chat schließen', message: 'Nachricht', send: 'Senden',
@@ -87,7 +97,7 @@
       someone: 'Jemand', you: 'Sie', title: 'Chat',
       subtitle: 'Fragen Sie uns alles – wir antworten hier',
       welcome: 'Hallo 👋 Wie können wir helfen?', unread: '{n} ungelesen',
-      count: '{n} / {max}', limit: 'Maximale Länge erreicht',
+      count: '{n} / {max}', limit: 'Maximale Länge erreicht', dismiss: 'Ausblenden',
     },
     fr: {
       open: 'Ouvrir le chat', close: 'Fermer le chat', message: 'Message', send: 'Envoyer',
@@ -95,7 +105,7 @@
       failed: 'non envoyé', typing: '{name} écrit…', someone: 'Quelqu’un', you: 'Vous',
       title: 'Chat', subtitle: 'Posez-nous vos questions, nous répondons ici',
       welcome: 'Bonjour 👋 Comment pouvons-nous vous aider ?', unread: '{n} non lu(s)',
-      count: '{n} / {max}', limit: 'Longueur maximale atteinte',
+      count: '{n} / {max}', limit: 'Longueur maximale atteinte', dismiss: 'Ignorer',
     },
     es: {
       open: 'Abrir chat', close: 'Cerrar chat', message: 'Mensaje', send: 'Enviar',
@@ -103,7 +113,7 @@
       failed: 'no enviado', typing: '{name} está escribiendo…', someone: 'Alguien', you: 'Tú',
       title: 'Chat', subtitle: 'Pregúntanos lo que quieras: te responderemos aquí',
       welcome: '¡Hola! 👋 ¿En qué podemos ayudarte?', unread: '{n} sin leer',
-      count: '{n} / {max}', limit: 'Has alcanzado el límite de caracteres',
+      count: '{n} / {max}', limit: 'Has alcanzado el límite de caracteres', dismiss: 'Descartar',
     },
   };
 
@@ -173,15 +183,13 @@
     };
   })();
 
-  // Whether the panel was open, per tab: a visitor who chats and then clicks to another page
-  // finds the conversation still open there.
-  const tabFlag = (v) => {
-    const k = `doorstep:${SITE}:open`;
-    try {
-      if (v === undefined) return w.sessionStorage.getItem(k) === '1';
-      if (v) w.sessionStorage.setItem(k, '1'); else w.sessionStorage.removeItem(k);
-    } catch (e) { /* no sessionStorage: the panel just starts closed */ }
-    return false;
+  // Per tab (sessionStorage): the panel's open state, unconfirmed page views and commands.
+  const tabKey = (k) => `doorstep:${SITE}:${k}`;
+  const tabGet = (k) => {
+    try { return JSON.parse(w.sessionStorage.getItem(tabKey(k))); } catch (e) { return null; }
+  };
+  const tabSet = (k, v) => {
+    try { w.sessionStorage.setItem(tabKey(k), JSON.stringify(v)); } catch (e) { /* memory only */ }
   };
 
   function uuid() {
@@ -224,8 +232,13 @@
   let resumedFrom = 0; // after_seq of the last resume: 0 means "download the history"
 
   const msgs = new Map(); // message id -> message (confirmed by the server)
-  const apiQueue = []; // identify/set/track frames waiting for a connection
+  const cmds = []; // identify/set/track frames until acknowledged
   const inflight = new Set(); // client_msg_ids sent on the current socket
+  const paced = []; // frames waiting for the pacer
+  let tokens = 0;
+  let tokensAt = 0;
+  let paceTimer = 0;
+  let gen = 0; // a new value on every "ready": which socket a page view went on
   const retries = {}; // client_msg_id -> retry count after retryable errors
   const listeners = [];
 
@@ -262,18 +275,46 @@
   // ---------------------------------------------------------------------------------------------
   // Connection
 
-  function send(frame) {
-    if (!ws || !ready) return false;
+  function raw(frame) {
     try { ws.send(JSON.stringify(frame)); return true; } catch (e) { return false; }
   }
 
-  async function connect() {
+  // A token bucket stricter than the server's, so a backlog replayed after a reconnect is never
+  // refused. True if the frame will go on this socket.
+  function send(frame) {
+    if (!ws || !ready) return false;
+    // A newer page.update replaces a waiting one.
+    const i = frame.type === 'page.update'
+      ? paced.findIndex((f) => f.type === frame.type && f.client_id === frame.client_id) : -1;
+    if (i < 0) paced.push(frame); else paced[i] = frame;
+    pace();
+    return true;
+  }
+
+  function pace() {
+    clearTimeout(paceTimer);
+    const now = Date.now();
+    tokens = Math.min(PACE_BURST, tokens + ((now - tokensAt) * PACE_RATE) / 1000);
+    tokensAt = now;
+    // Leaving the page: no timer runs again.
+    while (paced.length && (tokens >= 1 || gone) && ws && ready) {
+      tokens--;
+      raw(paced.shift());
+    }
+    if (paced.length && ws) paceTimer = later(pace, 1000 / PACE_RATE);
+  }
+
+  function connect() {
+    connect1().catch(oops);
+  }
+
+  async function connect1() {
     if (dead || ws || connecting) return;
     clearTimeout(retryTimer);
     connecting = true;
     let res;
     const ctl = (sessionCtl = new AbortController());
-    const timer = setTimeout(() => ctl.abort(), CONNECT_MS);
+    const timer = later(() => ctl.abort(), CONNECT_MS);
     try {
       const r = await fetch(`${ORIGIN}/widget/v1/session`, {
         method: 'POST',
@@ -312,16 +353,16 @@
     ws = sock;
     ready = false;
     wsStartedAt = lastFrameAt = Date.now();
-    sock.onmessage = (e) => { if (sock === ws) onFrame(e.data); };
+    sock.onmessage = safe((e) => { if (sock === ws) onFrame(e.data); });
     sock.onerror = () => { try { sock.close(); } catch (e) { /* close event follows */ } };
-    sock.onclose = (e) => {
+    sock.onclose = safe((e) => {
       if (sock !== ws) return;
       drop();
       if (e.code === 4404) return unknownSite();
       // 4401: the token is no good; the next session request gets a fresh one.
       if (e.code === 4401) { token = null; store.del('token'); }
       retry();
-    };
+    });
   }
 
   function drop() {
@@ -329,6 +370,8 @@
     ws = null;
     ready = false;
     inflight.clear();
+    paced.length = 0; // what matters is re-sent after the next "ready"
+    clearTimeout(paceTimer);
     hideTyping();
     if (s) {
       s.onmessage = s.onclose = s.onerror = null;
@@ -342,7 +385,7 @@
     if (dead) return;
     clearTimeout(retryTimer);
     const base = fast ? 300 : Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt++);
-    retryTimer = setTimeout(connect, base / 2 + (Math.random() * base) / 2);
+    retryTimer = later(connect, base / 2 + (Math.random() * base) / 2);
   }
 
   function reconnectNow() {
@@ -369,7 +412,7 @@
 
   // One timer for ping, dead-socket and stuck-connect checks. Throttled background tabs run it
   // rarely; the checks compare timestamps so a late tick never misfires.
-  setInterval(() => {
+  setInterval(safe(() => {
     if (!ws) return;
     const now = Date.now();
     if (!ready) {
@@ -385,12 +428,12 @@
       lastPingAt = now;
       send({ type: 'ping' });
     }
-  }, 5000);
+  }), 5000);
 
-  w.addEventListener('online', wake);
-  w.addEventListener('pageshow', (e) => { if (e.persisted) wake(); });
-  d.addEventListener('visibilitychange', () => {
-    if (d.visibilityState === 'visible') { wake(); refresh(); }
+  on(w, 'online', wake);
+  on(w, 'pageshow', (e) => { if (e.persisted) { wake(); if (TRACK) startPage(''); } });
+  on(d, 'visibilitychange', () => {
+    if (d.visibilityState === 'visible') { clock(); wake(); refresh(); } else if (!gone) flushPages();
   });
 
   function unknownSite() {
@@ -424,16 +467,25 @@
         break;
       case 'conversation.updated': onConversation(f.conversation); refresh(); break;
       case 'error': onError(f); break;
-      default: break; // pong, visitor.updated, event.ack: hearing them is all we need
+      case 'visitor.updated': case 'event.ack': cmdDone(f.client_msg_id); break;
+      case 'page.ack':
+        for (const r of pages) if (r.v.client_id === f.client_id) r.a = 1;
+        tabSet('pages', pages);
+        break;
+      default: break; // pong: hearing it is all we need
     }
   }
 
   function onReady(f) {
     ready = true;
     attempt = 0;
+    gen = Math.random();
+    tokens = PACE_BURST;
+    tokensAt = Date.now();
     // Another visitor (new token, cleared server): the history we hold is not theirs.
     if (visitorId != null && f.visitor_id !== visitorId) {
       msgs.clear();
+      hideCard();
       if (ui) { ui.log.textContent = ''; ui.rows.clear(); }
     }
     visitorId = f.visitor_id;
@@ -453,9 +505,9 @@
       resumedFrom = held;
       send({ type: 'resume', after_seq: held });
     }
-    // Commands the page issued while we were away, then the visitor's unsent messages in the
-    // order they were typed. Resume goes first so the answers arrive in a sensible order.
-    while (apiQueue.length) send(apiQueue.shift());
+    // Then page views (events are filed under their visit), commands, unsent messages.
+    flushPages(true);
+    flushCmds();
     flushOutbox();
     saveHistory();
     refresh();
@@ -485,16 +537,27 @@
 
   function onError(f) {
     const cid = f.client_msg_id;
-    if (!cid || !loadOutbox().some((e) => e.client_msg_id === cid)) return;
-    if (RETRYABLE.has(f.code)) {
+    const again = RETRYABLE.has(f.code);
+    if (!cid) {
+      // A refused page.view/page.update cannot be named: re-send all unconfirmed ones.
+      if (again) {
+        for (const r of pages) { r.x = 0; r.sd = -1; }
+        later(flushPages, 2000);
+      }
+      return;
+    }
+    const cmd = cmds.some((c) => c.client_msg_id === cid);
+    if (!cmd && !loadOutbox().some((e) => e.client_msg_id === cid)) return;
+    if (again) {
       // Try again on this socket after a growing pause; a reconnect re-sends it anyway.
       const n = (retries[cid] = (retries[cid] || 0) + 1);
       inflight.delete(cid);
-      setTimeout(flushOutbox, Math.min(30000, 1000 * 2 ** n));
+      later(cmd ? flushCmds : flushOutbox, Math.min(30000, 1000 * 2 ** n));
       return;
     }
-    // Not retryable (text_too_long, invalid_frame, ...): sending it again would fail the same
-    // way forever and block nothing else, so give it up and say so next to the message.
+    // Not retryable (text_too_long, invalid_frame, ...): it would fail the same way forever, so
+    // give it up; a message says so next to itself.
+    if (cmd) return cmdDone(cid), console.warn(`Doorstep: ${f.code}: ${f.message}`);
     settle(cid);
     const row = ui && ui.rows.get('c' + cid);
     if (row) {
@@ -513,6 +576,7 @@
   function accept(list, fresh) {
     if (!Array.isArray(list)) return;
     let changed = false;
+    let pop = null;
     for (const m of list) {
       if (!m || m.id == null || m.internal) continue;
       const a = m.author || {};
@@ -525,14 +589,20 @@
       }
       msgs.set(m.id, m);
       changed = true;
-      if (!conv || m.conversation_id > conv.id) onConversation({ id: m.conversation_id });
+      const started = !conv || m.conversation_id > conv.id;
+      if (started) onConversation({ id: m.conversation_id });
       render(m);
       if (a.type === 'operator') {
         hideTyping();
-        if (fresh) notify(m);
+        if (fresh) {
+          notify(m);
+          // An operator writing first: preview it above the launcher.
+          if (started || !opened) pop = m;
+        }
       }
     }
     if (changed) { trimMemory(); saveHistory(); refresh(true); }
+    if (pop && !isOpen) showCard(pop);
   }
 
   function forget(m) {
@@ -595,15 +665,153 @@
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Page tracking. Per page view: v page.view frame, a acked, n sends, t start, d/s visible
+  // ms/depth, sd/ss as last sent, x socket (gen) of the view, k pageKey. Re-sending is harmless:
+  // a client_id is stored once per visit, progress only rises.
+
+  let pages = [];
+  let cur = null; // the page on screen
+  let shownAt = 0; // since when the page is visible; 0 while hidden
+  let gone = false; // after pagehide
+  let frozen = false; // between a history change and its page view: depth is not measured
+  let navTimer = 0;
+  let navStart = 0;
+  let scrollTimer = 0;
+
+  // A hash is part of the page only when it is a route: "#/path", "#!/path".
+  const route = (h) => (/^#!?\//.test(h) ? h.split('?')[0] : '');
+  const pathKey = () => location.pathname + route(location.hash);
+  const pageKey = () => pathKey() + location.search;
+
+  function depth() {
+    const e = d.documentElement;
+    const h = Math.max(e.scrollHeight, d.body ? d.body.scrollHeight : 0);
+    const seen = (w.scrollY || e.scrollTop || 0) + w.innerHeight;
+    return h ? Math.max(0, Math.min(100, Math.round((seen * 100) / h))) : 0;
+  }
+
+  // Bring the current page's visible time and depth (percent seen) up to date.
+  function clock() {
+    if (!cur) return;
+    const now = Date.now();
+    if (shownAt) cur.d = Math.min(864e5, cur.d + Math.max(0, now - shownAt)); // server: 24 h
+    shownAt = !gone && d.visibilityState === 'visible' ? now : 0;
+    if (!frozen) cur.s = Math.max(cur.s, depth());
+  }
+
+  function startPage(referrer) {
+    clock();
+    gone = frozen = false;
+    let tz = '';
+    try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* */ }
+    cur = {
+      v: {
+        type: 'page.view',
+        client_id: uuid(),
+        url: location.href.slice(0, 2000),
+        title: d.title.trim().slice(0, 300),
+        referrer: referrer.slice(0, 2000),
+        timezone: tz,
+        language: navigator.language || '',
+        screen: { w: screen.width | 0, h: screen.height | 0 },
+      },
+      a: 0, n: 0, t: Date.now(), d: 0, s: 0, sd: 0, ss: 0, x: 0, k: pageKey(),
+    };
+    pages.push(cur);
+    flushPages(true); // measures the new page's depth, sends its view
+  }
+
+  const changed = (r) => r.d !== r.sd || r.s !== r.ss;
+  const update = (r) => {
+    r.sd = r.d;
+    r.ss = r.s;
+    return { type: 'page.update', client_id: r.v.client_id, duration_ms: r.d, scroll_depth: r.s };
+  };
+
+  // Send unconfirmed page views and progress; `quiet` keeps the current page's for later.
+  function flushPages(quiet) {
+    if (!TRACK) return;
+    clock();
+    const now = Date.now();
+    // Keep 20 at most; drop what is confirmed and reported, older than a visit, or refused.
+    pages = pages.filter((r) => r === cur
+      || (now - r.t < 1800000 && r.n < 6 && (!r.a || changed(r)))).slice(-20);
+    if (ready) {
+      for (const r of pages) {
+        if (!r.a && r.x !== gen && send(r.v)) { r.n++; r.x = gen; }
+        if ((r.a || r.x === gen) && changed(r) && !(quiet && r === cur)) send(update(r));
+      }
+    }
+    // Leaving: the closing socket may lose it; the tab's next page says it again.
+    if (gone) for (const r of pages) r.sd = -1;
+    tabSet('pages', pages);
+  }
+
+  // Apps change history several times per navigation, then the title: wait for 250 ms of
+  // calm (1 s at most), then count a page view if the page changed.
+  function nav() {
+    if (!cur || (!navTimer && pageKey() === cur.k)) return; // "#top" and the like
+    if (!navTimer) { clock(); frozen = true; navStart = Date.now(); }
+    clearTimeout(navTimer);
+    navTimer = later(() => {
+      navTimer = 0;
+      if (pageKey() !== cur.k) startPage(cur.v.url); // reports the previous page first
+      else { frozen = false; clock(); }
+    }, Math.max(0, Math.min(250, navStart + 1000 - Date.now())));
+  }
+
+  function startTracking() {
+    for (const r of tabGet('pages') || []) {
+      if (r && r.v && r.v.client_id) { r.x = 0; pages.push(r); }
+    }
+    startPage(d.referrer);
+    for (const name of ['pushState', 'replaceState']) {
+      const orig = history[name];
+      if (typeof orig !== 'function') continue;
+      // The app's call is unchanged (and throws as before).
+      history[name] = function () {
+        const path = pathKey();
+        const result = orig.apply(this, arguments);
+        // replaceState within a path (query filters, say) is the same page.
+        if (name === 'pushState' || pathKey() !== path) safe(nav)();
+        else if (cur && !navTimer) cur.k = pageKey();
+        return result;
+      };
+    }
+    on(w, 'popstate', nav);
+    on(w, 'hashchange', nav);
+    on(w, 'scroll', () => {
+      scrollTimer = scrollTimer || later(() => { scrollTimer = 0; clock(); }, 200);
+    }, { passive: true });
+    setInterval(safe(() => { if (shownAt) flushPages(); }), 30000);
+    on(w, 'pagehide', () => { clock(); gone = true; flushPages(); });
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Public API (the queue stub's commands)
 
   const isObj = (o) => (o && typeof o === 'object' && !Array.isArray(o) ? o : {});
 
+  // identify/set/track wait (per tab) for the ack naming their client_msg_id.
   function command(frame) {
     frame.client_msg_id = uuid();
-    if (send(frame)) return;
-    apiQueue.push(frame);
-    if (apiQueue.length > QUEUE_MAX) apiQueue.shift();
+    cmds.push(frame);
+    if (cmds.length > QUEUE_MAX) cmdDone(cmds[0].client_msg_id);
+    tabSet('cmds', cmds);
+    flushCmds();
+  }
+
+  function flushCmds() {
+    for (const c of cmds) {
+      if (!inflight.has(c.client_msg_id) && send(c)) inflight.add(c.client_msg_id);
+    }
+  }
+
+  function cmdDone(cid) {
+    const i = cmds.findIndex((c) => c.client_msg_id === cid);
+    if (i >= 0) { cmds.splice(i, 1); tabSet('cmds', cmds); }
+    inflight.delete(cid);
+    delete retries[cid];
   }
 
   function api(cmd, a, b) {
@@ -623,7 +831,9 @@
   }
 
   const queued = (w.Doorstep && w.Doorstep.q) || [];
-  const Doorstep = function Doorstep(cmd, a, b) { return api(cmd, a, b); };
+  const Doorstep = function Doorstep(cmd, a, b) {
+    try { return api(cmd, a, b); } catch (e) { return oops(e); }
+  };
   Doorstep.version = VERSION;
   w.Doorstep = Doorstep;
 
@@ -695,7 +905,7 @@ color:#fff;font-size:12px;font-weight:600;background:#94a3b8;user-select:none}
 .sys .col{max-width:90%;align-items:center}
 .sys .bub{color:var(--mut);font-size:12px;padding:4px 8px;text-align:center}
 .who{display:flex;gap:6px;font-size:12px;color:var(--mut);margin:0 0 3px 4px}
-.who b{font-weight:600;color:#334155}
+.who b,.cc b{font-weight:600;color:#334155}
 .st{display:none;font-size:11px;color:var(--mut);margin:4px 4px 0}
 .showst .st{display:block}
 .pend .bub{opacity:.7}
@@ -722,7 +932,19 @@ transition:opacity .15s,transform .15s}
 .count{font-size:11px;color:var(--mut);text-align:right;margin:6px 6px 0}
 .count.max{color:#dc2626}
 .count:empty{display:none}
+.card{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:300px;max-width:calc(100vw - 32px);background:#fff;
+border-radius:14px;box-shadow:0 0 0 1px rgba(15,23,42,.06),0 12px 32px -8px rgba(15,23,42,.32);animation:ds-in .25s}
+.cv{display:flex;gap:10px;width:100%;padding:14px 38px 14px 14px;text-align:left;border-radius:14px}
+.cc{min-width:0;flex:1}
+.cc b{display:block;font-size:12px}
+.ct{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden;white-space:pre-wrap;overflow-wrap:anywhere}
+.dx{position:absolute;top:6px;right:6px;width:28px;height:28px;border-radius:50%;display:grid;place-items:center;color:var(--mut)}
+.dx:hover{background:var(--soft)}
+.dx svg{width:16px}
+.open .cw{display:none}
+@keyframes ds-in{from{opacity:0;transform:translateY(8px)}}
 @media (max-width:479px){
+.card{right:16px;bottom:84px}
 .panel{inset:0;width:auto;height:auto;border-radius:0;transform:translateY(24px)}
 .open .launcher{display:none}
 .launcher{right:16px;bottom:16px}
@@ -752,6 +974,7 @@ textarea{font-size:16px}
 <button type="submit" class="send">${svg('', 'M12 19V5M5 12l7-7 7 7')}</button></div>
 <div id="ds-count" class="count"></div></form>
 </section>
+<div class="cw" aria-live="polite"><div class="card" hidden><button type="button" class="cv"><span class="av"></span><span class="cc"><b></b><span class="ct" dir="auto"></span></span></button><button type="button" class="dx">${svg('', 'M7 7l10 10M17 7 7 17')}</button></div></div>
 <button type="button" class="launcher" aria-expanded="false" aria-describedby="ds-unread">${svg('ic-chat', 'M5 4h14a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-7l-5 4v-4H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z')}${svg('ic-x', 'M6 9l6 6 6-6')}<span class="badge" aria-hidden="true"></span><span id="ds-unread" class="sr"></span></button>
 </div>`;
 
@@ -761,7 +984,7 @@ textarea{font-size:16px}
 
   function mount() {
     if (ui || dead) return;
-    if (!d.body) { d.addEventListener('DOMContentLoaded', mount, { once: true }); return; }
+    if (!d.body) { on(d, 'DOMContentLoaded', mount, { once: true }); return; }
     // A custom element name keeps page selectors like "div" from ever matching our host.
     const host = d.createElement('doorstep-widget');
     const root = host.attachShadow({ mode: 'open' });
@@ -782,27 +1005,30 @@ textarea{font-size:16px}
       typingText: $('.tt'), form: $('form'), box: $('.box'), ta: $('textarea'), sendBtn: $('.send'),
       count: $('.count'), launcher: $('.launcher'), badge: $('.badge'), unread: $('#ds-unread'),
       intro: $('.intro .bub'), introAv: $('.intro .av'), rows: new Map(), heads: '',
+      card: $('.card'), cv: $('.cv'), cn: $('.cc b'), ct: $('.ct'), dx: $('.dx'),
     };
 
-    ui.launcher.addEventListener('click', () => setOpen(!isOpen, true));
-    ui.x.addEventListener('click', () => { setOpen(false); ui.launcher.focus(); });
-    ui.form.addEventListener('submit', (e) => { e.preventDefault(); submit(); ui.ta.focus(); });
-    ui.ta.addEventListener('input', () => { onInput(); typingTick(); });
-    ui.ta.addEventListener('keydown', (e) => {
+    on(ui.launcher, 'click', () => setOpen(!isOpen, true));
+    on(ui.x, 'click', () => { setOpen(false); ui.launcher.focus(); });
+    on(ui.cv, 'click', () => setOpen(true, true));
+    on(ui.dx, 'click', () => { hideCard(true); ui.launcher.focus(); });
+    on(ui.form, 'submit', (e) => { e.preventDefault(); submit(); ui.ta.focus(); });
+    on(ui.ta, 'input', () => { onInput(); typingTick(); });
+    on(ui.ta, 'keydown', (e) => {
       // Enter sends, Shift+Enter is a newline; never while an IME is composing (Japanese etc.).
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
         e.preventDefault();
         submit();
       }
     });
-    ui.wrap.addEventListener('keydown', (e) => {
+    on(ui.wrap, 'keydown', (e) => {
       if (e.key === 'Escape' && isOpen) {
         e.stopPropagation();
         setOpen(false);
         ui.launcher.focus();
       }
     });
-    ui.scroll.addEventListener('scroll', () => {
+    on(ui.scroll, 'scroll', () => {
       const s = ui.scroll;
       stick = s.scrollHeight - s.scrollTop - s.clientHeight < 60;
     }, { passive: true });
@@ -827,6 +1053,7 @@ textarea{font-size:16px}
     ui.intro.textContent = t.welcome;
     ui.introAv.textContent = initial(site.name || t.title);
     ui.x.setAttribute('aria-label', t.close);
+    ui.dx.setAttribute('aria-label', t.dismiss);
     ui.ta.setAttribute('aria-label', t.message);
     ui.ta.placeholder = t.placeholder;
     ui.sendBtn.setAttribute('aria-label', t.send);
@@ -848,15 +1075,18 @@ textarea{font-size:16px}
     return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45;
   }
 
-  let wantOpen = tabFlag();
+  let wantOpen = tabGet('open') === 1;
   let wantFocus = false;
+  let opened = false; // the visitor opened the panel on this page
+  let cardMsg = null; // the message previewed above the launcher
 
   function setOpen(open, focus) {
     wantOpen = open;
     wantFocus = !!focus;
-    tabFlag(open);
+    tabSet('open', open ? 1 : 0);
     if (!ui || open === isOpen) return;
     isOpen = open;
+    if (open) { opened = true; hideCard(); }
     const wasInside = !open && ui.root.activeElement && ui.panel.contains(ui.root.activeElement);
     ui.wrap.classList.toggle('open', open);
     ui.launcher.setAttribute('aria-expanded', String(open));
@@ -874,6 +1104,25 @@ textarea{font-size:16px}
     } else if (wasInside) {
       ui.launcher.focus();
     }
+  }
+
+  // Preview of an operator's message above the launcher (silent).
+  function showCard(m) {
+    if (!ui || isOpen) return;
+    const a = m.author || {};
+    cardMsg = m;
+    ui.cv.firstElementChild.replaceWith(avatar(a));
+    ui.cn.textContent = a.name || t.someone;
+    ui.ct.textContent = m.text;
+    ui.card.hidden = false;
+  }
+
+  function hideCard(dismissed) {
+    if (!ui || !cardMsg) return;
+    if (dismissed) store.set('card', cardMsg.id); // not shown again on the next page
+    cardMsg = null;
+    ui.card.hidden = true;
+    ui.ct.textContent = '';
   }
 
   function el(tag, cls, text) {
@@ -1001,8 +1250,8 @@ textarea{font-size:16px}
     ui.scroll.scrollTop = ui.scroll.scrollHeight;
   }
 
-  // Everything derived from the rows: grouping, delivery state, header, badge, read receipts.
-  // Cheap for a few hundred rows, and running it after every change keeps the rules in one place.
+  // Everything derived from the rows (grouping, delivery state, header, badge, read receipts,
+  // preview card), after every change: cheap for a few hundred rows, the rules in one place.
   function refresh(newMessages) {
     if (!ui) return;
     const rows = ui.log.children;
@@ -1045,16 +1294,27 @@ textarea{font-size:16px}
     // Unread operator messages of the current conversation; opening the panel reads them.
     let unread = 0;
     let top = 0;
+    let newest = null;
+    let answered = false;
     if (conv) {
       for (const m of msgs.values()) {
         if (m.conversation_id !== conv.id) continue;
         if (m.seq > top) top = m.seq;
-        if ((m.author || {}).type === 'operator' && m.seq > readSeq) unread++;
+        const type = (m.author || {}).type;
+        if (type === 'visitor') answered = true;
+        if (type === 'operator' && m.seq > readSeq) {
+          unread++;
+          if (!newest || m.seq > newest.seq) newest = m;
+        }
       }
     }
     if (unread && isOpen && d.visibilityState === 'visible') {
       readSeq = top;
       unread = 0;
+    }
+    // Operator-started and unanswered: preview on every page until opened or dismissed.
+    if (unread && !answered && !isOpen && !cardMsg && newest.id !== store.get('card')) {
+      showCard(newest);
     }
     if (conv && readSeq > sentReadSeq && send({ type: 'messages.read', seq: readSeq })) {
       sentReadSeq = readSeq;
@@ -1089,7 +1349,7 @@ textarea{font-size:16px}
       typingSentAt = now;
     }
     clearTimeout(typingIdle);
-    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+    typingIdle = later(stopTyping, TYPING_IDLE_MS);
   }
   function stopTyping() {
     clearTimeout(typingIdle);
@@ -1111,7 +1371,7 @@ textarea{font-size:16px}
     }
     // Operators' clients refresh "typing" while typing; a lost "stop" must not stick forever.
     clearTimeout(typingHide);
-    typingHide = setTimeout(hideTyping, TYPING_SHOW_MS);
+    typingHide = later(hideTyping, TYPING_SHOW_MS);
   }
   function hideTyping() {
     clearTimeout(typingHide);
@@ -1119,13 +1379,14 @@ textarea{font-size:16px}
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Start: replay what the page queued before we loaded, then connect. The launcher appears
-  // when the session answers (or fails for another reason than an unknown site), at the latest
-  // after a short wait, so a slow server never hides the chat.
+  // Start: restore the tab's unconfirmed writes, replay the queue stub, connect. The launcher
+  // shows when the session answers, or after 2.5 s, so a slow server never hides the chat.
 
+  for (const c of tabGet('cmds') || []) if (c && c.client_msg_id) cmds.push(c);
+  if (TRACK) safe(startTracking)();
   for (const args of queued) {
     try { api(...Array.from(args)); } catch (e) { console.error(e); }
   }
   connect();
-  setTimeout(mount, 2500);
+  later(mount, 2500);
 })();
