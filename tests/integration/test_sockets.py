@@ -249,3 +249,12 @@ async def test_two_tabs_of_one_visitor_both_see_each_message(server, team) -> No
     await tab2.next("ready")
     await tab1.send({"type": "message.send", "client_msg_id": "1", "text": "from tab 1"})
     assert (await tab2.next("message.created"))["message"]["text"] == "from tab 1"
+
+
+async def test_a_refused_page_view_names_its_client_id(server, team) -> None:
+    site, _ = team
+    visitor, _ = await open_visitor(server.url, site.key)
+    await visitor.next("ready")
+    await visitor.send({"type": "page.view", "client_id": "pv-1", "url": "javascript:alert(1)"})
+    error = await visitor.next("error")
+    assert (error["code"], error["client_id"]) == ("invalid_url", "pv-1")

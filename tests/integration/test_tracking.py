@@ -8,6 +8,7 @@ import pytest
 
 from doorstep.errors import InvalidInput
 from doorstep.services import contacts, conversations, tracking, visitors
+from doorstep.store import tracking as tracking_store
 from tests.conftest import CapturedEvents
 from tests.factories import Factory
 
@@ -268,9 +269,7 @@ async def test_a_retried_event_with_the_same_client_id_is_stored_once(ctx, shop)
     assert len(events) == 3
 
 
-async def test_last_activity_is_written_once_a_minute_and_when_the_visitor_leaves(
-    ctx, clock, shop
-):
+async def test_last_activity_is_written_once_a_minute_and_when_the_visitor_leaves(ctx, clock, shop):
     _site, operator, visitor = shop
     client = tracking.Client(DESKTOP, None)
     await tracking.connect_visitor(ctx, visitor, client)
@@ -290,3 +289,29 @@ async def test_last_activity_is_written_once_a_minute_and_when_the_visitor_leave
     data = await card(ctx, operator, visitor.contact_id)
     assert data["current_visit"]["last_activity_at"] == data["last_seen_at"]
     assert data["last_seen_at"] == "2026-01-05T10:01:10.000000Z"
+
+
+async def test_progress_reaches_its_page_view_after_a_new_visit_began(ctx, clock, shop):
+    _site, operator, visitor = shop
+    client = tracking.Client(DESKTOP, None)
+    await tracking.record_page_view(ctx, visitor, client, "old", page(LANDING))
+    clock.advance(minutes=31)
+    await tracking.record_page_view(ctx, visitor, client, "new", page("https://shop.example/b"))
+    await tracking.record_page_progress(ctx, visitor, "old", 90_000, 100)
+    data = await card(ctx, operator, visitor.contact_id)
+    assert data["visits"]["count"] == 2
+    assert [p["scroll_depth"] for p in data["current_visit"]["pages"]] == [0]
+    async with ctx.db.read() as conn:
+        (old,) = await tracking_store.page_views_of_visit(conn, data["recent_visits"][1]["id"])
+    assert (old["duration_ms"], old["scroll_depth"]) == (90_000, 100)
+
+
+async def test_a_reconnecting_visitor_is_live_on_the_page_they_were_on(ctx, shop):
+    site, _operator, visitor = shop
+    client = tracking.Client(DESKTOP, None)
+    await tracking.connect_visitor(ctx, visitor, client)
+    await tracking.record_page_view(ctx, visitor, client, "p", page(LANDING, title="Spring sale"))
+    await tracking.disconnect_visitor(ctx, visitor, client)
+    await tracking.connect_visitor(ctx, visitor, client)
+    (live,) = ctx.visitors_live.on_sites({site.id})
+    assert (live.url, live.title) == (LANDING, "Spring sale")

@@ -33,7 +33,7 @@ def test_bad_frames_map_to_stable_error_codes(raw: str, code: str) -> None:
 def test_an_error_answering_a_send_carries_its_client_msg_id() -> None:
     with pytest.raises(p.FrameError) as caught:
         p.parse_frame(p.operator_frames, '{"type":"message.send","client_msg_id":"c9","text":"x"}')
-    assert caught.value.client_msg_id == "c9"  # conversation_id is missing
+    assert caught.value.ids == {"client_msg_id": "c9"}  # conversation_id is missing
 
 
 def test_operator_frames_need_a_conversation() -> None:

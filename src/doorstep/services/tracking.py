@@ -72,9 +72,12 @@ def _source_of(row: dict[str, Any]) -> Source:
 
 async def connect_visitor(ctx: Ctx, visitor: Visitor, client: Client) -> None:
     """A widget socket opened: load the current visit, and show the visitor as live."""
+    last_page = None
     if visitor.id not in ctx.visits:
         async with ctx.db.read() as conn:
             row = await store.latest_visit_of_visitor(conn, visitor.id)
+            if row is not None:
+                last_page = await store.last_page_view(conn, row["id"])
         if row is not None:
             ctx.visits[visitor.id] = VisitState(
                 row["id"], row["last_activity_at"], _source_of(row), row["last_activity_at"]
@@ -82,6 +85,14 @@ async def connect_visitor(ctx: Ctx, visitor: Visitor, client: Client) -> None:
     if client.device.is_bot:
         return  # recorded, never shown as live
     live, first = ctx.visitors_live.connect(visitor.site_id, visitor.id, visitor.contact_id)
+    if last_page is not None and live.url is None:
+        # Back after a reconnect or a restart: show the page they were on until the next one.
+        live.visit_id, live.url, live.title = (
+            last_page["visit_id"],
+            last_page["url"],
+            last_page["title"],
+        )
+        live.page_since = last_page["started_at"].timestamp()
     if first:
         await announce(
             ctx,
@@ -260,13 +271,11 @@ async def record_page_progress(
 ) -> None:
     duration, depth = pages.check_progress(duration_ms, scroll_depth)
     state = ctx.visits.get(visitor.id)
-    if state is None:
-        return  # no visit on this node: the page view it belongs to was never recorded here
-    activity = state.activity(ctx.clock.now())
+    activity = state.activity(ctx.clock.now()) if state else {}
     await ctx.facts.write(
         Fact(
             progress={
-                "b_visit": state.visit_id,
+                "b_contact": visitor.contact_id,
                 "b_client": client_id,
                 "b_duration": duration,
                 "b_depth": depth,

@@ -266,6 +266,8 @@ page_views = Table(
     Column("scroll_depth", Integer, nullable=False, default=0),
     UniqueConstraint("visit_id", "client_id"),
     Index(None, "contact_id", "started_at"),
+    # page.update names its page view by the client's id only; it may be of an earlier visit.
+    Index(None, "contact_id", "client_id"),
 )
 
 contact_notes = Table(

@@ -51,7 +51,7 @@ async def raise_page_view_progress(conn: AsyncConnection, rows: list[dict[str, A
     stmt = (
         update(page_views)
         .where(
-            page_views.c.visit_id == bindparam("b_visit"),
+            page_views.c.contact_id == bindparam("b_contact"),
             page_views.c.client_id == bindparam("b_client"),
         )
         .values(
@@ -173,3 +173,15 @@ async def all_page_views_of_contact(conn: AsyncConnection, contact_id: int) -> l
         select(page_views).where(page_views.c.contact_id == contact_id).order_by(page_views.c.id)
     )
     return [dict(row._mapping) for row in rows]
+
+
+async def last_page_view(conn: AsyncConnection, visit_id: int) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            select(page_views)
+            .where(page_views.c.visit_id == visit_id)
+            .order_by(page_views.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return dict(row._mapping) if row else None

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from doorstep.errors import DomainError
 from doorstep.web.ws.hub import Connection
 from doorstep.web.ws.limits import TokenBucket
-from doorstep.web.ws.protocol import FrameError, error_frame, parse_frame
+from doorstep.web.ws.protocol import FrameError, error_frame, frame_ids, parse_frame
 
 log = logging.getLogger(__name__)
 Dispatch = Callable[[Any], Awaitable[dict[str, Any] | None]]
@@ -49,21 +49,17 @@ async def _answer(
         # Checked after parsing so the refusal names the write (client_msg_id) to retry.
         if not bucket.take():
             raise FrameError(
-                "rate_limited",
-                "too many frames; slow down and retry",
-                getattr(frame, "client_msg_id", None),
+                "rate_limited", "too many frames; slow down and retry", frame_ids(frame)
             )
         reply = await dispatch(frame)
     except FrameError as exc:
-        reply = error_frame(exc.code, exc.message, exc.client_msg_id)
+        reply = error_frame(exc.code, exc.message, exc.ids)
     except DomainError as exc:
-        reply = error_frame(exc.code, exc.message, getattr(frame, "client_msg_id", None))
+        reply = error_frame(exc.code, exc.message, frame_ids(frame))
     except WebSocketDisconnect:
         raise
     except Exception:
         log.exception("socket frame failed")
-        reply = error_frame(
-            "internal", "something went wrong; retry", getattr(frame, "client_msg_id", None)
-        )
+        reply = error_frame("internal", "something went wrong; retry", frame_ids(frame))
     if reply is not None:
         await conn.reply(reply)

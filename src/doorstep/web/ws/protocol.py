@@ -132,12 +132,21 @@ visitor_frames: TypeAdapter[Any] = TypeAdapter(VisitorFrame)
 operator_frames: TypeAdapter[Any] = TypeAdapter(OperatorFrame)
 
 
+ID_FIELDS = ("client_msg_id", "client_id")
+
+
+def frame_ids(frame: Any) -> dict[str, str]:
+    """The client's ids a frame carries (a parsed frame or a raw dict), to echo in answers."""
+    get = frame.get if isinstance(frame, dict) else lambda name: getattr(frame, name, None)
+    return {name: value for name in ID_FIELDS if isinstance(value := get(name), str)}
+
+
 class FrameError(Exception):
-    def __init__(self, code: str, message: str, client_msg_id: str | None = None) -> None:
+    def __init__(self, code: str, message: str, ids: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.client_msg_id = client_msg_id
+        self.ids = ids or {}
 
 
 def parse_frame(adapter: TypeAdapter[Any], raw: str | bytes) -> Any:
@@ -150,22 +159,19 @@ def parse_frame(adapter: TypeAdapter[Any], raw: str | bytes) -> Any:
         raise FrameError("invalid_json", "a frame is one JSON object") from None
     if not isinstance(data, dict):
         raise FrameError("invalid_json", "a frame is one JSON object")
-    client_msg_id = data.get("client_msg_id")
-    client_msg_id = client_msg_id if isinstance(client_msg_id, str) else None
+    ids = frame_ids(data)
     try:
         return adapter.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
             raise FrameError(
-                "unknown_type", f"unknown frame type {str(data.get('type'))[:40]!r}", client_msg_id
+                "unknown_type", f"unknown frame type {str(data.get('type'))[:40]!r}", ids
             ) from None
         where = ".".join(str(p) for p in first["loc"][1:]) or "frame"
-        raise FrameError("invalid_frame", f"{where}: {first['msg']}", client_msg_id) from None
+        raise FrameError("invalid_frame", f"{where}: {first['msg']}", ids) from None
 
 
-def error_frame(code: str, message: str, client_msg_id: str | None = None) -> dict[str, Any]:
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if client_msg_id is not None:
-        frame["client_msg_id"] = client_msg_id
-    return frame
+def error_frame(code: str, message: str, ids: dict[str, str] | None = None) -> dict[str, Any]:
+    """An error; `ids` (client_msg_id, client_id) name the write it refuses, for a retry."""
+    return {"type": "error", "code": code, "message": message, **(ids or {})}

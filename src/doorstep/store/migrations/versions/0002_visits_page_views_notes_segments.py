@@ -186,6 +186,9 @@ def upgrade() -> None:
             ["contact_id", "started_at"],
             unique=False,
         )
+        batch_op.create_index(
+            batch_op.f("ix_page_views_contact_id_client_id"), ["contact_id", "client_id"]
+        )
 
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.add_column(
@@ -279,6 +282,7 @@ def downgrade() -> None:
         batch_op.drop_column("first_source")
 
     with op.batch_alter_table("page_views", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_page_views_contact_id_client_id"))
         batch_op.drop_index(batch_op.f("ix_page_views_contact_id_started_at"))
 
     op.drop_table("page_views")
