@@ -18,10 +18,13 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from doorstep import __version__
 from doorstep.clock import Clock
 from doorstep.config import Settings
+from doorstep.jobs.handlers import HANDLERS
+from doorstep.jobs.worker import Worker
+from doorstep.services import operators
 from doorstep.services.context import Ctx, build_ctx
 from doorstep.store.migrate import upgrade
 from doorstep.web import errors, health
-from doorstep.web.api import contacts, conversations, live, sites
+from doorstep.web.api import contacts, conversations, live, segments, sites
 from doorstep.web.console.routes import console_routes
 from doorstep.web.demo import demo_page
 from doorstep.web.security import ConsoleHeaders
@@ -43,7 +46,13 @@ def build_api() -> FastAPI:
         description="Conversations, messages, contacts and sites. Authenticate with "
         "`Authorization: Bearer <token>` (`doorstep create-token`).",
     )
-    for router in (sites.router, conversations.router, contacts.router, live.router):
+    for router in (
+        sites.router,
+        conversations.router,
+        contacts.router,
+        live.router,
+        segments.router,
+    ):
         api.include_router(router)
     for exc_type, handler in errors.HANDLERS.items():
         api.add_exception_handler(exc_type, handler)
@@ -65,12 +74,16 @@ def build_app(
         hub = Hub()
         unsubscribe = context.bus.subscribe(hub.deliver)
         context.facts.start()
+        worker = Worker(context, HANDLERS)
+        worker.start()
+        await operators.schedule_housekeeping(context)
         # Objects alive after start-up never become garbage; keep full collections short.
         gc.collect()
         gc.freeze()
         try:
             yield {"ctx": context, "hub": hub}
         finally:
+            await worker.stop()
             await context.facts.stop()  # what visitors sent before shutdown is kept
             unsubscribe()
             await context.bus.stop()
