@@ -22,6 +22,9 @@ def test_identify_splits_identity_from_custom_traits() -> None:
         {"list": [1]},
         {"long": "x" * 1001},
         {"nan": float("nan")},
+        {"inf": float("inf")},
+        {"minus_inf": float("-inf")},
+        {"huge": 2**64},
         {f"k{i}": i for i in range(101)},
         "not an object",
     ],
@@ -40,7 +43,7 @@ def test_events_are_bounded_to_8_kib() -> None:
 @given(
     st.dictionaries(
         st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True),
-        st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=50)),
+        st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=50)),
         max_size=20,
     )
 )

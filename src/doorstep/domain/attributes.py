@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -27,11 +28,20 @@ def check_name(name: object, what: str = "attribute") -> str:
     return name
 
 
+MAX_SAFE_INTEGER = 2**53  # beyond it JavaScript and JSON readers lose digits
+
+
 def check_scalar(name: str, value: object) -> Scalar:
-    if value is None or isinstance(value, bool | int | float):
-        if isinstance(value, float) and value != value:  # NaN has no JSON form
-            raise InvalidInput(f"{name}: not a number", code="invalid_value")
-        return value  # type: ignore[return-value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise InvalidInput(f"{name}: numbers are at most 2^53 in size", code="invalid_value")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):  # NaN and infinities have no JSON form
+            raise InvalidInput(f"{name}: not a finite number", code="invalid_value")
+        return value
     if isinstance(value, str):
         if len(value) > MAX_VALUE_CHARS:
             raise InvalidInput(
