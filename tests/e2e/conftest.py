@@ -14,7 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+
+# CI machines are shared and small: give live updates time rather than failing on a slow tick.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = os.environ.get("DOORSTEP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
