@@ -248,7 +248,13 @@ async def _sessions(http: httpx.AsyncClient, config: ClientConfig, count: int) -
 
     async def one() -> str:
         async with gate:
-            response = await http.post("/widget/v1/session", json={"site": config.site})
+            for attempt in range(3):
+                try:
+                    response = await http.post("/widget/v1/session", json={"site": config.site})
+                    break
+                except httpx.TransportError:  # a kept-alive connection the server just closed
+                    if attempt == 2:
+                        raise
             response.raise_for_status()
             return str(response.json()["token"])
 

@@ -29,6 +29,7 @@ import multiprocessing as mp
 import os
 import platform
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -36,6 +37,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -59,14 +62,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--visitors", type=int, default=1000, help="idle visitor sockets (1000)")
     parser.add_argument("--operators", type=int, default=10, help="operator sockets (10)")
     parser.add_argument(
-        "--messages", type=int, default=1000, help="measured messages at each rate (1000)"
+        "--messages", type=int, default=600, help="measured messages at each rate (600)"
     )
     parser.add_argument(
         "--rate",
         type=_rates,
-        default=[50.0, 200.0],
+        default=[20.0, 50.0, 200.0],
         help="messages per second over all visitors; a comma-separated list measures each "
-        "rate in turn on the same sockets (50,200)",
+        "rate in turn on the same sockets (20,50,200)",
     )
     parser.add_argument(
         "--warmup", type=int, default=200, help="messages sent first and not counted (200)"
@@ -93,6 +96,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--log-level", default="info", help="server log level, as DOORSTEP_LOG_LEVEL (info)"
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="scheduling priority change for the benchmark, its servers and client (inherited); "
+        "on a shared machine, e.g. -10 (needs root) keeps other people's work from "
+        "disturbing the run",
     )
     parser.add_argument("--tmp-dir", help="where the data directories go (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep data directories and logs")
@@ -230,10 +241,13 @@ def drive(
             assert got == rate
             print(f"  {label}: {args.messages} messages at {rate:g}/s ...", flush=True)
             cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
+            machine_before = busy_seconds()
             client.send("go")
             done = client.expect("phase_done", per_phase)
             cpu_used, wall = server.cpu_seconds() - cpu_before, time.monotonic() - wall_before
-            phases.append(phase_figures(done, 100 * cpu_used / wall))
+            machine_used = busy_seconds() - machine_before
+            others = machine_used - cpu_used - done["client_cpu_seconds"]
+            phases.append(phase_figures(done, 100 * cpu_used / wall, 100 * others / wall))
         client.expect("done", 60)
         rss_after = server.rss()
     finally:
@@ -252,7 +266,15 @@ def drive(
     }
 
 
-def phase_figures(done: dict[str, Any], server_cpu_percent: float) -> dict[str, Any]:
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy, over all cores."""
+    t = psutil.cpu_times()
+    return float(t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0))
+
+
+def phase_figures(
+    done: dict[str, Any], server_cpu_percent: float, others_cpu_percent: float
+) -> dict[str, Any]:
     return {
         "rate": done["rate"],
         "sent": done["sent"],
@@ -266,6 +288,9 @@ def phase_figures(done: dict[str, Any], server_cpu_percent: float) -> dict[str, 
         "lost_ack": done["sent"] - len(done["ack_ns"]),
         "seconds": done["seconds"],
         "server_cpu_percent": server_cpu_percent,
+        # Everything else on the machine (other users' work: this machine is shared), in % of
+        # one core; large values mean the run was disturbed.
+        "others_cpu_percent": max(0.0, others_cpu_percent),
         "client_cpu_percent": 100 * done["client_cpu_seconds"] / max(1e-9, done["seconds"]),
         "errors": done["errors"],
         "error_count": done["error_count"],
@@ -300,8 +325,6 @@ def start_py_spy(server: Server, directory: Path) -> Any:
 
 
 def stop_py_spy(spy: Any) -> None:
-    import signal
-
     spy.send_signal(signal.SIGINT)
     try:
         spy.wait(timeout=30)
@@ -352,6 +375,9 @@ def run_database(
     cleanup.append(relay.stop)
     try:
         out["relay"] = drive("relay", relay, args)
+    except Exception:
+        print(f"relay log, last lines:\n{relay.tail()}", file=sys.stderr)
+        raise
     finally:
         relay.stop()
 
@@ -382,6 +408,9 @@ def run_database(
     try:
         profile = Path(args.profile) / database if args.profile else None
         out["doorstep"] = drive("doorstep", server, args, profile)
+    except Exception:
+        print(f"doorstep server log, last lines:\n{server.tail()}", file=sys.stderr)
+        raise
     finally:
         server.stop()
         if drop is not None:  # drop the database now, not at exit
@@ -463,11 +492,12 @@ def report(result: dict[str, Any]) -> str:
         f"Doorstep sockets benchmark, {result['date']}: {cfg['visitors']} visitors, "
         f"{cfg['operators']} operators, {cfg['messages']} messages at each of {rates} "
         f"(+{cfg['warmup']} warm-up); {result['machine']['cores']} cores, "
-        f"{result['machine']['cpu']}",
+        f"{result['machine']['cpu']}" + (f"; nice {cfg['nice']}" if cfg["nice"] else ""),
         "",
         "Latency, ms: send -> first operator socket has message.created / all operator sockets",
         "have it / the visitor has message.ack (the relay forwards to one operator socket).",
         "done/s: messages fully delivered per second; below the rate, the server fell behind.",
+        "CPU% of one core: the server, the client, and everything else on this shared machine.",
     ]
     rows = [
         [
@@ -484,6 +514,7 @@ def report(result: dict[str, Any]) -> str:
             "lost",
             "srv CPU%",
             "cli CPU%",
+            "others%",
         ]
     ]
     for db, runs in result["databases"].items():
@@ -504,6 +535,7 @@ def report(result: dict[str, Any]) -> str:
                         str(max(r["lost_first"], r["lost_all"], r["lost_ack"])),
                         f(r["server_cpu_percent"], 0),
                         f(r["client_cpu_percent"], 0),
+                        f(r["others_cpu_percent"], 0),
                     ]
                 )
     out += [table(rows), "", "Memory (server RSS) and connecting"]
@@ -577,9 +609,17 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A `kill` ends the run like Ctrl-C does: servers stopped, database dropped, files removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     raise_fd_limit()
+    if args.nice:
+        os.nice(args.nice)  # servers and client inherit it
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     work = Path(tempfile.mkdtemp(prefix="doorstep-bench-", dir=args.tmp_dir))
     cleanup: list[Any] = []
@@ -589,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": {
             k: getattr(args, k)
             for k in (
+                "nice",
                 "visitors",
                 "operators",
                 "messages",
