@@ -59,10 +59,7 @@ def check_client_msg_id(client_msg_id: object) -> str | None:
 
 
 async def _summary(conn: AsyncConnection, conversation: Conversation) -> ConversationSummary:
-    found = await store.conversation_summaries(
-        conn, {conversation.site_id}, conversation_id=conversation.id, limit=1
-    )
-    return found[0]
+    return await store.conversation_summary(conn, conversation.id)
 
 
 async def send_visitor_message(
@@ -95,7 +92,7 @@ async def send_visitor_message(
             conversation = await store.update_conversation(
                 uow.conn, conversation.id, now=uow.now, status="open", resolved_at=None
             )
-        message, _ = await store.append_message(
+        message, conversation = await store.append_message(
             uow.conn,
             conversation,
             author=Author("visitor", visitor.contact_id),
@@ -146,7 +143,9 @@ async def append_operator_message(
     ):
         return Sent(old, conversation, False)
     author = Author("operator", operator.id, operator.name, operator.avatar_url)
-    message, _ = await store.append_message(
+    # The same statement marks earlier messages read and, unless this is a note, makes the
+    # operator the assignee when nobody is.
+    message, conversation = await store.append_message(
         uow.conn,
         conversation,
         author=author,
@@ -154,12 +153,6 @@ async def append_operator_message(
         internal=internal,
         client_msg_id=client_id,
         now=uow.now,
-    )
-    changes: dict[str, object] = {"operator_read_seq": message.seq}
-    if conversation.assignee_id is None and not internal:
-        changes["assignee_id"] = operator.id  # whoever answers first owns the conversation
-    conversation = await store.update_conversation(
-        uow.conn, conversation.id, now=uow.now, **changes
     )
     await announce_message(uow, conversation, message, created=created)
     return Sent(message, conversation, True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import (
@@ -84,28 +84,70 @@ async def conversation_by_id(
     return to_conversation(row) if row else None
 
 
+_LATEST_OF_CONTACT = (
+    select(conversations)
+    .where(conversations.c.contact_id == bindparam("b_contact"))
+    .order_by(conversations.c.id.desc())
+    .limit(1)
+)
+_LATEST_OF_CONTACT_LOCKED = _LATEST_OF_CONTACT.with_for_update()
+
+
 async def latest_conversation_of_contact(
     conn: AsyncConnection, contact_id: int, *, lock: bool = False
 ) -> Conversation | None:
-    stmt = (
-        select(conversations)
-        .where(conversations.c.contact_id == contact_id)
-        .order_by(conversations.c.id.desc())
-        .limit(1)
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    row = (await conn.execute(stmt)).first()
+    stmt = _LATEST_OF_CONTACT_LOCKED if lock else _LATEST_OF_CONTACT
+    row = (await conn.execute(stmt, {"b_contact": contact_id})).first()
     return to_conversation(row) if row else None
+
+
+# The hot statements are built once: building and keying a statement costs more than
+# running it on SQLite (docs/benchmarks.md).
+_BY_CLIENT_ID = _with_authors(select(*_message_columns)).where(
+    messages.c.conversation_id == bindparam("b_conversation"),
+    messages.c.client_msg_id == bindparam("b_client"),
+)
+_INSERT_MESSAGE = insert(messages).returning(messages.c.id)
+
+
+def _bump(*, internal: bool, by_operator: bool) -> Any:
+    values: dict[str, Any] = {
+        "last_seq": conversations.c.last_seq + 1,
+        "updated_at": bindparam("b_now"),
+    }
+    if not internal:
+        values.update(
+            last_message_at=bindparam("b_now"),
+            last_message_text=bindparam("b_preview"),
+            last_message_author=bindparam("b_author"),
+        )
+    if by_operator:
+        # An operator who writes has read everything before; the first to answer owns it.
+        values["operator_read_seq"] = conversations.c.last_seq + 1
+        if not internal:
+            values["assignee_id"] = func.coalesce(
+                conversations.c.assignee_id, bindparam("b_operator")
+            )
+    return (
+        update(conversations)
+        .where(conversations.c.id == bindparam("b_id"))
+        .values(**values)
+        .returning(*conversations.c)
+    )
+
+
+_BUMPS = {
+    (internal, by_operator): _bump(internal=internal, by_operator=by_operator)
+    for internal in (False, True)
+    for by_operator in (False, True)
+}
 
 
 async def message_by_client_id(
     conn: AsyncConnection, conversation_id: int, client_msg_id: str
 ) -> Message | None:
-    stmt = _with_authors(select(*_message_columns)).where(
-        messages.c.conversation_id == conversation_id, messages.c.client_msg_id == client_msg_id
-    )
-    row = (await conn.execute(stmt)).first()
+    params = {"b_conversation": conversation_id, "b_client": client_msg_id}
+    row = (await conn.execute(_BY_CLIENT_ID, params)).first()
     return to_message(row) if row else None
 
 
@@ -118,50 +160,45 @@ async def append_message(
     internal: bool,
     client_msg_id: str | None,
     now: datetime,
-) -> tuple[Message, bool]:
-    """Store a message with the next seq; `(existing, False)` for a repeated client_msg_id.
+) -> tuple[Message, Conversation]:
+    """Store a message with the conversation's next seq; returns it and the conversation.
 
-    Precondition: the caller holds the conversation's row lock (`lock=True` when loading it)
-    so that the duplicate check and the seq increment cannot interleave with another writer.
+    Preconditions: the caller holds the conversation's row lock, so the seq increment cannot
+    interleave with another writer, and has checked that `client_msg_id` is new.
     """
-    if client_msg_id:
-        existing = await message_by_client_id(conn, conversation.id, client_msg_id)
-        if existing:
-            return existing, False
-    changes: dict[str, Any] = {"last_seq": conversations.c.last_seq + 1, "updated_at": now}
-    if not internal:
-        changes.update(
-            last_message_at=now,
-            last_message_text=text[:PREVIEW_CHARS],
-            last_message_author=author.type,
-        )
-    seq = (
+    by_operator = author.type == "operator"
+    row = (
         await conn.execute(
-            update(conversations)
-            .where(conversations.c.id == conversation.id)
-            .values(**changes)
-            .returning(conversations.c.last_seq)
+            _BUMPS[(internal, by_operator)],
+            {
+                "b_id": conversation.id,
+                "b_now": now,
+                "b_preview": text[:PREVIEW_CHARS],
+                "b_author": author.type,
+                "b_operator": author.id,
+            },
         )
-    ).scalar_one()
+    ).one()
+    updated = to_conversation(row)
     message_id = (
         await conn.execute(
-            insert(messages)
-            .values(
-                conversation_id=conversation.id,
-                seq=seq,
-                author_type=author.type,
-                author_id=author.id,
-                text=text,
-                internal=internal,
-                client_msg_id=client_msg_id,
-                created_at=now,
-            )
-            .returning(messages.c.id)
+            _INSERT_MESSAGE,
+            {
+                "conversation_id": conversation.id,
+                "seq": updated.last_seq,
+                "author_type": author.type,
+                "author_id": author.id,
+                "text": text,
+                "internal": internal,
+                "client_msg_id": client_msg_id,
+                "created_at": now,
+            },
         )
     ).scalar_one()
-    return Message(
-        message_id, conversation.id, seq, author, text, internal, client_msg_id, now
-    ), True
+    message = Message(
+        message_id, conversation.id, updated.last_seq, author, text, internal, client_msg_id, now
+    )
+    return message, updated
 
 
 async def messages_after(
@@ -239,6 +276,28 @@ def _unread_count() -> Any:
     )
 
 
+_assignee = operators.alias("assignee")
+
+
+def _summary_select() -> Any:
+    return (
+        select(
+            *_labelled(conversations, "c_"),
+            *_labelled(contacts, "k_"),
+            *_labelled(_assignee, "a_"),
+            _unread_count().label("unread"),
+        )
+        .join(contacts, contacts.c.id == conversations.c.contact_id)
+        .outerjoin(_assignee, _assignee.c.id == conversations.c.assignee_id)
+    )
+
+
+async def conversation_summary(conn: AsyncConnection, conversation_id: int) -> ConversationSummary:
+    """One conversation's inbox row; the caller has already checked access to it."""
+    row = (await conn.execute(_SUMMARY_ONE, {"b_id": conversation_id})).one()
+    return _summary(row._mapping)
+
+
 async def conversation_summaries(
     conn: AsyncConnection,
     site_ids: set[int],
@@ -250,18 +309,7 @@ async def conversation_summaries(
     before_id: int | None = None,
     before_at: datetime | None = None,
 ) -> list[ConversationSummary]:
-    assignee = operators.alias("assignee")
-    stmt = (
-        select(
-            *_labelled(conversations, "c_"),
-            *_labelled(contacts, "k_"),
-            *_labelled(assignee, "a_"),
-            _unread_count().label("unread"),
-        )
-        .join(contacts, contacts.c.id == conversations.c.contact_id)
-        .outerjoin(assignee, assignee.c.id == conversations.c.assignee_id)
-        .where(conversations.c.site_id.in_(site_ids))
-    )
+    stmt = _summary_select().where(conversations.c.site_id.in_(site_ids))
     if status:
         stmt = stmt.where(conversations.c.status == status)
     if conversation_id is not None:
@@ -300,3 +348,6 @@ def _summary(mapping: Any) -> ConversationSummary:
         int(mapping["unread"]),
         assignee,
     )
+
+
+_SUMMARY_ONE = _summary_select().where(conversations.c.id == bindparam("b_id"))

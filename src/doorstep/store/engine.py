@@ -27,7 +27,7 @@ class Database:
             self.reader = _sqlite_engine(url, sqlite_synchronous, immediate=False, pool_size=4)
         else:
             self.writer = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
             )
             self.reader = self.writer
 
