@@ -111,18 +111,21 @@ class Hub:
         if event.type == "contact.merged":
             self.move_contact(event.meta["from"], event.meta["into"])
         if event.operator_frame is not None:
-            text = orjson.dumps(event.operator_frame).decode()
-            skip_operator = event.meta.get("operator_id")
-            seen: set[int] = set()
-            for site_id in event.operator_sites:
-                for conn in self.operators_by_site.get(site_id, ()):
-                    if id(conn) not in seen and conn.operator_id != skip_operator:
-                        seen.add(id(conn))
-                        conn.push(text)
+            targets = {
+                conn
+                for site_id in event.operator_sites
+                for conn in self.operators_by_site.get(site_id, ())
+                if conn.operator_id != event.meta.get("operator_id")
+            }
+            if targets:  # encode once, and only when someone listens
+                text = orjson.dumps(event.operator_frame).decode()
+                for conn in targets:
+                    conn.push(text)
         if event.visitor_frame is not None:
-            text = orjson.dumps(event.visitor_frame).decode()
-            for contact_id in event.contacts:
-                for conn in self.visitors_by_contact.get(contact_id, ()):
+            sockets = [c for cid in event.contacts for c in self.visitors_by_contact.get(cid, ())]
+            if sockets:
+                text = orjson.dumps(event.visitor_frame).decode()
+                for conn in sockets:
                     conn.push(text)
 
 

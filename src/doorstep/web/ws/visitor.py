@@ -104,7 +104,7 @@ async def _dispatch(
             return {"type": "event.ack", "name": name, "client_msg_id": frame.client_msg_id}
         case p.PageViewFrame():
             visit_id = await tracking.record_page_view(
-                ctx, visitor, client, frame.client_id, frame.model_dump()
+                ctx, visitor, client, frame.client_id, frame.__dict__
             )
             return {"type": "page.ack", "client_id": frame.client_id, "visit_id": visit_id}
         case p.PageUpdateFrame():
