@@ -258,3 +258,11 @@ async def test_a_refused_page_view_names_its_client_id(server, team) -> None:
     await visitor.send({"type": "page.view", "client_id": "pv-1", "url": "javascript:alert(1)"})
     error = await visitor.next("error")
     assert (error["code"], error["client_id"]) == ("invalid_url", "pv-1")
+
+
+async def test_ready_is_the_operator_sockets_first_frame(server, team) -> None:
+    _site, operator = team
+    console = await open_operator(server.url, operator.email)
+    first = await console.next()
+    assert first["type"] == "ready"
+    assert {"operator_id": operator.id, "name": "Anna", "status": "online"} in first["presence"]

@@ -29,7 +29,6 @@ async def operator_socket(websocket: WebSocket) -> None:
         return
     site_ids = {site.id for site in await sites.list_sites(ctx, operator)}
     conn = Connection(websocket, operator.id)
-    hub.add_operator(conn, site_ids)
     await operators.connect_console(ctx, operator)
     try:
         conn.push(
@@ -42,6 +41,9 @@ async def operator_socket(websocket: WebSocket) -> None:
                 "presence": await operators.team_presence(ctx, operator),
             }
         )
+        # Registered after `ready` is queued, so `ready` is always the first frame; the
+        # console fetches its lists when it gets `ready`, so nothing before it is missed.
+        hub.add_operator(conn, site_ids)
         await receive_frames(
             websocket,
             conn,
