@@ -3,6 +3,8 @@ contacts; the services keep the site boundary; the REST API saves, counts and li
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from datetime import datetime, timedelta
 from typing import Any
@@ -607,3 +609,36 @@ async def test_rest_refuses_bad_segments_with_422(api, body: dict[str, Any], cod
     response = await api["owner"].post("/segments", json={"site_id": api["site"].id, **body})
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == code
+
+
+async def test_members_search_and_csv_export_of_a_segment(api) -> None:
+    client, site, fan = api["owner"], api["site"], api["fan"]
+    everyone = (
+        await client.post(
+            "/segments", json={"site_id": site.id, "name": "All", "filter": {"conditions": []}}
+        )
+    ).json()["data"]
+    path = f"/segments/{everyone['id']}/members"
+    found = (await client.get(path, params={"q": "FAN@"})).json()["data"]
+    assert [m["id"] for m in found] == [fan.contact_id]
+    assert (await client.get(path, params={"q": "%"})).json()["data"] == []  # % is plain text
+    mobile = (
+        await client.post(
+            "/segments",
+            json={
+                "site_id": site.id,
+                "name": "Mobile",
+                "filter": {"conditions": [ISSUE_EXAMPLES["on mobile"]]},
+            },
+        )
+    ).json()["data"]
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                (await client.get("/contacts.csv", params={"segment_id": mobile["id"]})).text
+            )
+        )
+    )
+    assert [row[0] for row in rows[1:]] == [str(fan.contact_id)]
+    refused = await api["stranger"].get("/contacts.csv", params={"segment_id": mobile["id"]})
+    assert refused.status_code == 404

@@ -15,9 +15,11 @@ from doorstep.errors import Forbidden
 from doorstep.services.access import access_contact, operator_site_ids
 from doorstep.services.contacts import render_event, render_note, render_page, render_visit
 from doorstep.services.context import Ctx
+from doorstep.services.segments import access_segment
 from doorstep.services.uow import unit_of_work
 from doorstep.store import conversations as conversation_store
 from doorstep.store import notes as note_store
+from doorstep.store import segments as segment_store
 from doorstep.store import tracking as tracking_store
 from doorstep.store import visitors as visitor_store
 
@@ -76,15 +78,24 @@ async def erase_contact(ctx: Ctx, operator: Operator, contact_id: int) -> None:
 
 
 async def export_contacts_csv(
-    ctx: Ctx, operator: Operator, *, query: str | None = None
+    ctx: Ctx, operator: Operator, *, query: str | None = None, segment_id: int | None = None
 ) -> AsyncIterator[list[str]]:
     """Rows for a CSV export: a header, then one row per contact, streamed in batches."""
-    yield list(CSV_COLUMNS)
     async with ctx.db.read() as conn:
         site_ids = await operator_site_ids(conn, operator)
+        extra = None
+        if segment_id is not None:
+            segment = await access_segment(conn, operator, segment_id)
+            site_ids &= {segment.site_id}
+            extra = await segment_store.member_clause(
+                conn, segment.site_id, segment.filter, ctx.clock.now()
+            )
+        yield list(CSV_COLUMNS)
         if not site_ids:
             return
-        async for contact in visitor_store.iterate_contacts(conn, site_ids, query=query):
+        async for contact in visitor_store.iterate_contacts(
+            conn, site_ids, query=query, extra=extra
+        ):
             yield _csv_row(contact.public())
 
 

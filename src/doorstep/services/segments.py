@@ -110,6 +110,7 @@ async def segment_members(
     *,
     limit: int = 50,
     before_id: int | None = None,
+    query: str | None = None,
 ) -> list[Contact]:
     now = ctx.clock.now()
     async with ctx.db.read() as conn:
@@ -121,6 +122,7 @@ async def segment_members(
             now,
             limit=max(1, min(limit, MAX_MEMBERS_PAGE)),
             before_id=before_id,
+            query=(query or "").strip() or None,
         )
 
 

@@ -47,7 +47,7 @@ from doorstep.store.tables import (
     visitor_events,
     visits,
 )
-from doorstep.store.visitors import contact_by_id
+from doorstep.store.visitors import contact_by_id, matching_name_or_email
 
 REGEX_FUNCTION = "doorstep_regex"
 
@@ -146,14 +146,25 @@ async def members(
     *,
     limit: int,
     before_id: int | None = None,
+    query: str | None = None,
 ) -> list[Contact]:
     """Matching contacts, newest first; page with the last id as `before_id`."""
     await _prepare(conn, group)
     stmt = select(contacts).where(*_scope(conn, site_id, group, now))
+    if query:
+        stmt = stmt.where(matching_name_or_email(query))
     if before_id is not None:
         stmt = stmt.where(contacts.c.id < before_id)
     rows = await conn.execute(stmt.order_by(contacts.c.id.desc()).limit(limit))
     return [to_contact(row) for row in rows]
+
+
+async def member_clause(
+    conn: AsyncConnection, site_id: int, group: Group, now: datetime
+) -> ColumnElement[bool]:
+    """The segment as one condition on `contacts`, for queries built elsewhere (exports)."""
+    await _prepare(conn, group)
+    return and_(*_scope(conn, site_id, group, now))
 
 
 def _scope(

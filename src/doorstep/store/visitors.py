@@ -101,13 +101,7 @@ async def list_contacts(
         contacts.c.site_id.in_(site_ids), contacts.c.merged_into_id.is_(None)
     )
     if query:
-        pattern = f"%{query.lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(contacts.c.email).like(pattern),
-                func.lower(contacts.c.name).like(pattern),
-            )
-        )
+        stmt = stmt.where(matching_name_or_email(query))
     if before_id is not None:
         stmt = stmt.where(contacts.c.id < before_id)
     stmt = stmt.order_by(contacts.c.id.desc()).limit(limit)
@@ -133,7 +127,12 @@ async def delete_contact(conn: AsyncConnection, contact_id: int) -> None:
 
 
 async def iterate_contacts(
-    conn: AsyncConnection, site_ids: set[int], *, query: str | None, batch: int = 500
+    conn: AsyncConnection,
+    site_ids: set[int],
+    *,
+    query: str | None,
+    extra: Any = None,
+    batch: int = 500,
 ) -> Any:
     """Every live contact of the sites, oldest first, fetched in batches (for exports)."""
     after = 0
@@ -144,13 +143,9 @@ async def iterate_contacts(
             contacts.c.id > after,
         )
         if query:
-            pattern = f"%{query.lower()}%"
-            stmt = stmt.where(
-                or_(
-                    func.lower(contacts.c.email).like(pattern),
-                    func.lower(contacts.c.name).like(pattern),
-                )
-            )
+            stmt = stmt.where(matching_name_or_email(query))
+        if extra is not None:
+            stmt = stmt.where(extra)
         rows = [
             to_contact(r) for r in await conn.execute(stmt.order_by(contacts.c.id).limit(batch))
         ]
@@ -159,3 +154,13 @@ async def iterate_contacts(
         for contact in rows:
             yield contact
         after = rows[-1].id
+
+
+def matching_name_or_email(query: str) -> Any:
+    """Contacts whose name or email contains the text, whatever its case; % and _ are plain."""
+    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(
+        func.lower(contacts.c.email).like(pattern, escape="\\"),
+        func.lower(contacts.c.name).like(pattern, escape="\\"),
+    )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from doorstep.services import contacts, privacy
+from doorstep.services import contacts, privacy, segments
 from doorstep.web.deps import CtxDep, CurrentOperator
 
 router = APIRouter(tags=["contacts"])
@@ -54,11 +54,15 @@ async def export_contacts(
     ctx: CtxDep,
     operator: CurrentOperator,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    segment_id: Annotated[int | None, Query(description="only the segment's members")] = None,
 ) -> StreamingResponse:
+    if segment_id is not None:
+        await segments.get_segment(ctx, operator, segment_id)  # 404 before the stream starts
+
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        async for row in privacy.export_contacts_csv(ctx, operator, query=q):
+        async for row in privacy.export_contacts_csv(ctx, operator, query=q, segment_id=segment_id):
             writer.writerow(row)
             yield buffer.getvalue()
             buffer.seek(0)

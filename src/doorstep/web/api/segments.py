@@ -105,8 +105,9 @@ async def segment_members(
     operator: CurrentOperator,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before_id: int | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="name or email contains")] = None,
 ) -> dict[str, Any]:
     found = await segments.segment_members(
-        ctx, operator, segment_id, limit=limit, before_id=before_id
+        ctx, operator, segment_id, limit=limit, before_id=before_id, query=q
     )
     return {"data": [contact.public() for contact in found]}

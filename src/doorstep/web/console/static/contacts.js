@@ -38,7 +38,11 @@ export function createContactsPage({ api, onOpenContact, onQuery }) {
   let timer = null;
 
   function csvHref() {
-    return query ? `/api/v1/contacts.csv?q=${encodeURIComponent(query)}` : "/api/v1/contacts.csv";
+    const params = new URLSearchParams();
+    if (query) params.set("q", query);
+    if (segmentId !== null) params.set("segment_id", String(segmentId));
+    const search = params.toString();
+    return search ? `/api/v1/contacts.csv?${search}` : "/api/v1/contacts.csv";
   }
 
   async function fetchPage({ append = false } = {}) {
@@ -49,10 +53,8 @@ export function createContactsPage({ api, onOpenContact, onQuery }) {
       let found;
       let page;
       if (segmentId !== null) {
-        // Members have no server-side search: the search narrows the members fetched.
-        page = await api.get(`/segments/${segmentId}/members`, { limit: PAGE, before_id: append ? cursor ?? undefined : undefined });
-        const q = query.toLowerCase();
-        found = q ? page.filter((c) => `${c.name || ""} ${c.email || ""}`.toLowerCase().includes(q)) : page;
+        page = await api.get(`/segments/${segmentId}/members`, { q: query || undefined, limit: PAGE, before_id: append ? cursor ?? undefined : undefined });
+        found = page;
       } else {
         page = await api.get("/contacts", { q: query || undefined, limit: PAGE, before_id: append ? cursor ?? undefined : undefined });
         found = page;
@@ -172,7 +174,7 @@ export function createContactsPage({ api, onOpenContact, onQuery }) {
   }
   segmentSelect.addEventListener("change", () => {
     segmentId = segmentSelect.value === "" ? null : Number(segmentSelect.value);
-    csv.hidden = segmentId !== null; // the CSV export knows searches, not segments
+    csv.href = csvHref();
     fetchPage();
   });
 
