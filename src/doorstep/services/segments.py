@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from doorstep.domain import segment_matching
 from doorstep.domain import segments as rules
 from doorstep.domain.models import Contact, Operator
 from doorstep.domain.segments import Segment
@@ -155,4 +156,4 @@ async def contact_in_segment(ctx: Ctx, contact_id: int, segment_id: int) -> bool
             facts = await store.contact_facts(conn, facts.contact.merged_into_id, needs)
     if facts is None or facts.contact.site_id != segment.site_id:
         raise NotFound("no such contact", code="contact_not_found")
-    return rules.matches(segment.filter, facts, now)
+    return segment_matching.matches(segment.filter, facts, now)
