@@ -65,7 +65,14 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=60, connect_args={"timeout": 30}
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"timeout": 30},
+        # Every write ends in its own COMMIT or ROLLBACK; a rollback on return to the pool
+        # would be one more hop to SQLite's thread for nothing.
+        pool_reset_on_return=None if immediate else "rollback",
     )
 
     @event.listens_for(engine.sync_engine, "connect")
