@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -23,7 +22,6 @@ class ManualClock:
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-        self.changed = asyncio.Event()
 
     def now(self) -> datetime:
         return self._now

@@ -41,9 +41,6 @@ class Settings:
             return self.secure_cookies
         return self.public_url.startswith("https://")
 
-    def with_changes(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
 
 def _flag(raw: str | None) -> bool | None:
     if raw is None or raw == "":

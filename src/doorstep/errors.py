@@ -39,8 +39,3 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
-
-
-class RateLimited(DomainError):
-    code = "rate_limited"
-    status = 429

@@ -15,7 +15,6 @@ from typing import Literal
 from doorstep.domain.schedules import Schedule, is_open
 
 Condition = Literal["nobody_online", "nobody_replied"]
-MAX_TIMEOUT = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from doorstep.errors import InvalidInput
 DAY = 24 * 60
 WEEK = 7 * DAY
 MAX_RANGES = 100
-MAX_EXCEPTIONS = 500
 HORIZON_DAYS = 400
 
 
@@ -65,10 +64,6 @@ def _zone(name: str) -> ZoneInfo:
 @lru_cache(maxsize=256)
 def _holidays(country: str, year: int) -> frozenset[date]:
     return frozenset(holiday_data.country_holidays(country, years=year).keys())
-
-
-def holiday_name(country: str, day: date) -> str | None:
-    return holiday_data.country_holidays(country, years=day.year).get(day)
 
 
 def _day_ranges(schedule: Schedule, day: date) -> Iterable[tuple[int, int]]:

@@ -303,7 +303,6 @@ async def conversation_summaries(
     site_ids: set[int],
     *,
     status: str | None = None,
-    conversation_id: int | None = None,
     contact_id: int | None = None,
     limit: int = 50,
     before_id: int | None = None,
@@ -312,8 +311,6 @@ async def conversation_summaries(
     stmt = _summary_select().where(conversations.c.site_id.in_(site_ids))
     if status:
         stmt = stmt.where(conversations.c.status == status)
-    if conversation_id is not None:
-        stmt = stmt.where(conversations.c.id == conversation_id)
     if contact_id is not None:
         stmt = stmt.where(conversations.c.contact_id == contact_id)
     order = func.coalesce(conversations.c.last_message_at, conversations.c.created_at)

@@ -50,10 +50,6 @@ async def site_by_id(conn: AsyncConnection, site_id: int) -> Site | None:
     return to_site(row) if row else None
 
 
-async def all_sites(conn: AsyncConnection) -> list[Site]:
-    return [to_site(r) for r in await conn.execute(select(sites).order_by(sites.c.id))]
-
-
 async def sites_of_operator(conn: AsyncConnection, operator_id: int) -> list[Site]:
     query = (
         select(sites)
