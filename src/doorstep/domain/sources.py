@@ -6,7 +6,8 @@ tools use, so numbers mean the same thing here as in the site owner's other repo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -69,7 +70,12 @@ class Source:
     referrer_host: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """Also the shape of a visit row's source columns, which carry the same names."""
         return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Source:
+        return cls(*(row[name] for name in SOURCE_FIELDS))
 
     @property
     def is_campaign(self) -> bool:
@@ -80,6 +86,7 @@ class Source:
         return (self.source, self.medium, self.campaign, self.term, self.content)
 
 
+SOURCE_FIELDS = tuple(f.name for f in fields(Source))
 DIRECT = Source("direct")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from doorstep.domain import attributes as attr_rules
 from doorstep.domain.models import Contact, ConversationSummary, Operator, iso
+from doorstep.domain.sources import Source
 from doorstep.errors import InvalidInput, NotFound
 from doorstep.services.access import access_contact, operator_site_ids
 from doorstep.services.context import Ctx
@@ -59,10 +60,7 @@ def render_visit(row: dict[str, Any]) -> dict[str, Any]:
         "last_activity_at": iso(row["last_activity_at"]),
         "entry_url": row["entry_url"],
         "referrer": row["referrer"],
-        "source": {
-            k: row[k]
-            for k in ("channel", "source", "medium", "campaign", "term", "content", "referrer_host")
-        },
+        "source": Source.from_row(row).as_dict(),
         "device": {"type": row["device_type"], "os": row["os"], "browser": row["browser"]},
         "location": {"country": row["country"], "city": row["city"]},
         "language": row["language"],

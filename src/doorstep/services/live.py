@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from doorstep.domain.models import Operator, iso
+from doorstep.domain.sources import Source
 from doorstep.errors import NotFound
 from doorstep.services.access import access_contact, operator_site_ids
 from doorstep.services.context import Ctx
@@ -52,12 +53,7 @@ async def list_live_visitors(
                 },
                 "visit_started_at": iso(visit["started_at"]) if visit else None,
                 "pages_this_visit": counts.get(entry.visit_id or 0, 0),
-                "source": {
-                    k: visit[k]
-                    for k in ("channel", "source", "medium", "campaign", "referrer_host")
-                }
-                if visit
-                else None,
+                "source": Source.from_row(visit).as_dict() if visit else None,
                 "location": {
                     "country": contact.country,
                     "city": contact.city,

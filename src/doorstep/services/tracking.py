@@ -58,18 +58,6 @@ class VisitState:
         return {"visit_id": self.visit_id, "at": now}
 
 
-def _source_of(row: dict[str, Any]) -> Source:
-    return Source(
-        row["channel"],
-        row["source"],
-        row["medium"],
-        row["campaign"],
-        row["term"],
-        row["content"],
-        row["referrer_host"],
-    )
-
-
 async def connect_visitor(ctx: Ctx, visitor: Visitor, client: Client) -> None:
     """A widget socket opened: load the current visit, and show the visitor as live."""
     last_page = None
@@ -80,7 +68,7 @@ async def connect_visitor(ctx: Ctx, visitor: Visitor, client: Client) -> None:
                 last_page = await store.last_page_view(conn, row["id"])
         if row is not None:
             ctx.visits[visitor.id] = VisitState(
-                row["id"], row["last_activity_at"], _source_of(row), row["last_activity_at"]
+                row["id"], row["last_activity_at"], Source.from_row(row), row["last_activity_at"]
             )
     if client.device.is_bot:
         return  # recorded, never shown as live
@@ -214,13 +202,7 @@ async def _start_visit(
         "last_activity_at": now,
         "entry_url": view.url,
         "referrer": view.referrer,
-        "channel": source.channel,
-        "source": source.source,
-        "medium": source.medium,
-        "campaign": source.campaign,
-        "term": source.term,
-        "content": source.content,
-        "referrer_host": source.referrer_host,
+        **source.as_dict(),
         "device_type": device.device_type,
         "os": device.os,
         "browser": device.browser,
