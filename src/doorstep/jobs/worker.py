@@ -60,6 +60,8 @@ class Worker:
 
     async def _run(self) -> None:
         while True:
+            # Cleared before looking, so a job scheduled while we look still wakes the sleep.
+            self._wake.clear()
             try:
                 await self.run_due()
                 due = await next_job_due(self.ctx)
@@ -68,7 +70,6 @@ class Worker:
                 due = None
             now = self.ctx.clock.now()
             delay = MAX_SLEEP if due is None else (due - now).total_seconds()
-            self._wake.clear()
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=min(delay, MAX_SLEEP))
