@@ -22,6 +22,7 @@ from doorstep.clock import ManualClock
 from doorstep.config import Settings
 from doorstep.domain.events import Event
 from doorstep.services.context import Ctx, build_ctx
+from doorstep.services.jobs import JOB_SCHEDULED
 from doorstep.store.engine import Database
 from doorstep.store.migrate import upgrade
 from doorstep.store.tables import metadata
@@ -110,12 +111,17 @@ class CapturedEvents(list[Event]):
 
 @pytest.fixture
 def events(ctx: Ctx) -> CapturedEvents:
-    """Every event published on the bus, after its JSON round trip."""
+    """Every event published on the bus for sockets, after its JSON round trip.
+
+    Wake-ups of the job workers are left out: they are for other nodes, not for anyone's
+    screen (tests/integration/test_jobs.py covers them).
+    """
     captured = CapturedEvents()
     assert isinstance(ctx.bus, LocalBus)
 
     async def capture(event: Event) -> None:
-        captured.append(event)
+        if event.type != JOB_SCHEDULED:
+            captured.append(event)
 
     ctx.bus.subscribe(capture)
     return captured

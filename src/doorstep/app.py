@@ -24,7 +24,7 @@ from doorstep.services import operators
 from doorstep.services.context import Ctx, build_ctx
 from doorstep.store.migrate import upgrade
 from doorstep.web import errors, health
-from doorstep.web.api import contacts, conversations, live, segments, sites
+from doorstep.web.api import autoreplies, contacts, conversations, live, segments, sites
 from doorstep.web.console.routes import console_routes
 from doorstep.web.demo import demo_page
 from doorstep.web.security import ConsoleHeaders
@@ -52,6 +52,7 @@ def build_api() -> FastAPI:
         contacts.router,
         live.router,
         segments.router,
+        autoreplies.router,
     ):
         api.include_router(router)
     for exc_type, handler in errors.HANDLERS.items():

@@ -72,11 +72,19 @@ def decide(rules: list[Rule], view: View, now: datetime) -> Decision:
     """
     if view.waiting_since is None or view.operator_replied or view.answered_automatically:
         return NOTHING
+    rule = choose(rules, view)
+    if rule is None:
+        return NOTHING
+    assert view.waiting_since is not None
+    due = view.waiting_since + rule.timeout
+    if now >= due:
+        return Decision(send=rule, ask_email=rule.ask_email and not view.email_known)
+    return Decision(check_at=due)
+
+
+def choose(rules: list[Rule], view: View) -> Rule | None:
+    """The rule that answers this conversation: the first by priority that applies."""
     for rule in sorted(rules, key=lambda r: (r.priority, r.id)):
-        if not applies(rule, view):
-            continue
-        due = view.waiting_since + rule.timeout
-        if now >= due:
-            return Decision(send=rule, ask_email=rule.ask_email and not view.email_known)
-        return Decision(check_at=due)
-    return NOTHING
+        if applies(rule, view):
+            return rule
+    return None

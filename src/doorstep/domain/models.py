@@ -135,6 +135,8 @@ class Conversation:
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
+    opened_at: datetime | None = None
+    operator_replied_at: datetime | None = None
 
     def for_visitor(self) -> dict[str, Any]:
         return {
@@ -167,6 +169,8 @@ class Message:
     internal: bool
     client_msg_id: str | None
     created_at: datetime
+    # What a system message is: {"kind": "autoreply" | "email_captured", ...}; else None.
+    meta: dict[str, Any] | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -178,6 +182,7 @@ class Message:
             "internal": self.internal,
             "client_msg_id": self.client_msg_id,
             "created_at": iso(self.created_at),
+            "meta": self.meta,
         }
 
 

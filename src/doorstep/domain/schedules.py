@@ -228,10 +228,10 @@ def _refuse_overlaps(spans: list[tuple[int, int, object]], period: int | None) -
 def _describe(item: object) -> str:
     days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     if isinstance(item, WeeklyRange):
-        return f"{days[item.weekday]} {_hhmm(item.start)}-{_hhmm(item.end)}"
+        return f"{days[item.weekday]} {hhmm(item.start)}-{hhmm(item.end)}"
     start, end = item  # type: ignore[misc]
-    return f"{_hhmm(start)}-{_hhmm(end)}"
+    return f"{hhmm(start)}-{hhmm(end)}"
 
 
-def _hhmm(minutes: int) -> str:
+def hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from doorstep.jobs.worker import Handler
-from doorstep.services import operators
+from doorstep.services import autoreplies, operators
 
 HANDLERS: dict[str, Handler] = {
     "purge_sessions": operators.purge_expired_sessions,
+    autoreplies.JOB_KIND: autoreplies.check_autoreply,
 }

@@ -21,9 +21,10 @@ from doorstep.domain.models import (
     Visitor,
 )
 from doorstep.errors import InvalidInput, NotFound
-from doorstep.services import audiences
+from doorstep.services import audiences, autoreplies
 from doorstep.services.access import access_conversation, operator_site_ids
 from doorstep.services.context import Ctx
+from doorstep.services.message_events import announce_message
 from doorstep.services.uow import UnitOfWork, announce, unit_of_work
 from doorstep.store import conversations as store
 from doorstep.store import sites as site_store
@@ -87,11 +88,12 @@ async def send_visitor_message(
             old := await store.message_by_client_id(uow.conn, conversation.id, client_id)
         ):
             return Sent(old, conversation, False)
+        # A wait for an answer starts with a new conversation or a reopened one.
+        before = None if created else conversation
         if conversation.status == "resolved":
             # A visitor writing again reopens their conversation: one thread per visitor.
-            conversation = await store.update_conversation(
-                uow.conn, conversation.id, now=uow.now, status="open", resolved_at=None
-            )
+            conversation = await _reopen(uow, conversation)
+            before = None
         message, conversation = await store.append_message(
             uow.conn,
             conversation,
@@ -101,6 +103,7 @@ async def send_visitor_message(
             client_msg_id=client_id,
             now=uow.now,
         )
+        await autoreplies.after_visitor_message(uow, before, conversation)
         await announce_message(uow, conversation, message, created=created)
     return Sent(message, conversation, True)
 
@@ -142,6 +145,8 @@ async def append_operator_message(
         old := await store.message_by_client_id(uow.conn, conversation.id, client_id)
     ):
         return Sent(old, conversation, False)
+    if not internal:
+        await autoreplies.stop_waiting(uow, conversation)
     author = Author("operator", operator.id, operator.name, operator.avatar_url)
     # The same statement marks earlier messages read and, unless this is a note, makes the
     # operator the assignee when nobody is.
@@ -158,15 +163,17 @@ async def append_operator_message(
     return Sent(message, conversation, True)
 
 
-async def announce_message(
-    uow: UnitOfWork, conversation: Conversation, message: Message, *, created: bool = False
-) -> None:
-    summary = await _summary(uow.conn, conversation)
-    if created:
-        uow.emit(audiences.conversation_changed(summary, created=True))
-    uow.emit(audiences.message_created(summary.conversation, message))
-    if not created:
-        uow.emit(audiences.conversation_changed(summary))
+async def _reopen(uow: UnitOfWork, conversation: Conversation) -> Conversation:
+    """Open again: what comes now is a new request, answered afresh (docs/autoreplies.md)."""
+    return await store.update_conversation(
+        uow.conn,
+        conversation.id,
+        now=uow.now,
+        status="open",
+        resolved_at=None,
+        opened_at=uow.now,
+        operator_replied_at=None,
+    )
 
 
 async def visitor_conversation(ctx: Ctx, visitor: Visitor) -> Conversation | None:
@@ -240,13 +247,12 @@ async def set_conversation_status(
         raise InvalidInput("status is open or resolved", code="invalid_status")
     async with unit_of_work(ctx) as uow:
         conversation = await access_conversation(uow.conn, operator, conversation_id, lock=True)
-        if conversation.status != status:
+        if status == "open" and conversation.status == "resolved":
+            conversation = await _reopen(uow, conversation)
+        elif status == "resolved" and conversation.status == "open":
+            await autoreplies.stop_waiting(uow, conversation)
             conversation = await store.update_conversation(
-                uow.conn,
-                conversation.id,
-                now=uow.now,
-                status=status,
-                resolved_at=uow.now if status == "resolved" else None,
+                uow.conn, conversation.id, now=uow.now, status=status, resolved_at=uow.now
             )
         summary = await _summary(uow.conn, conversation)
         uow.emit(audiences.conversation_changed(summary))

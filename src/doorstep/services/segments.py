@@ -17,10 +17,11 @@ from doorstep.domain import segment_matching
 from doorstep.domain import segments as rules
 from doorstep.domain.models import Contact, Operator
 from doorstep.domain.segments import Segment
-from doorstep.errors import InvalidInput, NotFound
+from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.services.access import access_site, operator_site_ids
 from doorstep.services.context import Ctx
 from doorstep.services.uow import unit_of_work
+from doorstep.store import autoreplies as autoreply_store
 from doorstep.store import segments as store
 
 MAX_MEMBERS_PAGE = 200
@@ -93,6 +94,12 @@ async def update_segment(
 async def delete_segment(ctx: Ctx, operator: Operator, segment_id: int) -> None:
     async with unit_of_work(ctx) as uow:
         segment = await access_segment(uow.conn, operator, segment_id)
+        users = await autoreply_store.rule_names_using(uow.conn, "segment_id", segment.id)
+        if users:
+            raise Conflict(
+                f"automatic replies use this segment: {', '.join(users)}; change them first",
+                code="segment_in_use",
+            )
         await store.delete_segment(uow.conn, segment.id)
 
 

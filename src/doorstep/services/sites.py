@@ -8,6 +8,7 @@ from typing import Any
 from doorstep.domain import site_settings as rules
 from doorstep.domain.models import Operator, Site
 from doorstep.errors import Forbidden, InvalidInput, NotFound
+from doorstep.services import autoreply_settings
 from doorstep.services.access import access_site
 from doorstep.services.context import Ctx
 from doorstep.services.uow import unit_of_work
@@ -37,6 +38,7 @@ async def create_site(
         )
         for operator_id in members:
             await site_store.add_member(uow.conn, site.id, operator_id)
+        await autoreply_settings.install_defaults(uow, site.id)
     return site
 
 

@@ -61,6 +61,13 @@ async def visitor_for_token(ctx: Ctx, site: Site, token: str | None) -> Visitor:
     return visitor
 
 
+async def visitor_email_known(ctx: Ctx, visitor: Visitor) -> bool:
+    """Whether the visitor's contact has an email: the widget then never asks for one."""
+    async with ctx.db.read() as conn:
+        contact = await visitor_store.contact_by_id(conn, visitor.contact_id)
+    return contact is not None and contact.email is not None
+
+
 async def identify_visitor(ctx: Ctx, visitor: Visitor, traits: object) -> Contact:
     identity, custom = attr_rules.split_traits(traits)
     fields: dict[str, Any] = {}

@@ -49,6 +49,7 @@ def to_message(row: Any) -> Message:
         m["internal"],
         m["client_msg_id"],
         m["created_at"],
+        m["meta"],
     )
 
 
@@ -67,6 +68,7 @@ async def insert_conversation(
                 operator_read_seq=0,
                 created_at=now,
                 updated_at=now,
+                opened_at=now,
             )
             .returning(*conversations.c)
         )
@@ -128,6 +130,9 @@ def _bump(*, internal: bool, by_operator: bool) -> Any:
             values["assignee_id"] = func.coalesce(
                 conversations.c.assignee_id, bindparam("b_operator")
             )
+            values["operator_replied_at"] = func.coalesce(
+                conversations.c.operator_replied_at, bindparam("b_now")
+            )
     return (
         update(conversations)
         .where(conversations.c.id == bindparam("b_id"))
@@ -160,6 +165,7 @@ async def append_message(
     internal: bool,
     client_msg_id: str | None,
     now: datetime,
+    meta: dict[str, Any] | None = None,
 ) -> tuple[Message, Conversation]:
     """Store a message with the conversation's next seq; returns it and the conversation.
 
@@ -192,11 +198,20 @@ async def append_message(
                 "internal": internal,
                 "client_msg_id": client_msg_id,
                 "created_at": now,
+                "meta": meta,
             },
         )
     ).scalar_one()
     message = Message(
-        message_id, conversation.id, updated.last_seq, author, text, internal, client_msg_id, now
+        message_id,
+        conversation.id,
+        updated.last_seq,
+        author,
+        text,
+        internal,
+        client_msg_id,
+        now,
+        meta,
     )
     return message, updated
 
@@ -216,6 +231,23 @@ async def messages_after(
         stmt = stmt.where(messages.c.internal.is_(False))
     stmt = stmt.order_by(messages.c.seq).limit(limit)
     return [to_message(r) for r in await conn.execute(stmt)]
+
+
+async def public_messages_since(
+    conn: AsyncConnection, conversation_id: int, since: datetime, *, limit: int = 200
+) -> list[Message]:
+    """The latest messages the visitor can see, written at or after `since`, oldest first."""
+    stmt = (
+        _with_authors(select(*_message_columns))
+        .where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.internal.is_(False),
+            messages.c.created_at >= since,
+        )
+        .order_by(messages.c.seq.desc())
+        .limit(limit)
+    )
+    return [to_message(r) for r in reversed((await conn.execute(stmt)).all())]
 
 
 async def messages_before(

@@ -79,4 +79,6 @@ def to_conversation(row: Any) -> Conversation:
         m["created_at"],
         m["updated_at"],
         m["resolved_at"],
+        m["opened_at"],
+        m["operator_replied_at"],
     )

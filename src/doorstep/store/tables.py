@@ -182,6 +182,10 @@ conversations = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
+    # When the conversation was last (re)opened, and the first operator answer since then:
+    # automatic replies look only at what happened after `opened_at` (docs/autoreplies.md).
+    Column("opened_at", UTCDateTime, nullable=True),
+    Column("operator_replied_at", UTCDateTime, nullable=True),
     Index(None, "site_id", "status", "last_message_at"),
     Index(None, "contact_id"),
 )
@@ -198,6 +202,8 @@ messages = Table(
     Column("internal", Boolean, nullable=False, default=False),
     Column("client_msg_id", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # What a system message is: {"kind": "autoreply", ...} or {"kind": "email_captured", ...}.
+    Column("meta", Json, nullable=True),
     UniqueConstraint("conversation_id", "seq"),
     UniqueConstraint("conversation_id", "client_msg_id"),
 )
@@ -306,4 +312,74 @@ jobs = Table(
     Column("locked_until", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "due_at"),
+)
+
+
+schedules = Table(
+    "schedules",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    Column("name", String(100), nullable=False),
+    # Whether operators work in these hours; "Lunch" inside "Working hours" is not staffed.
+    Column("staffed", Boolean, nullable=False, default=True),
+    Column("weekly", Json, nullable=False, default=list),  # [{"day", "start", "end"}]
+    Column("exceptions", Json, nullable=False, default=list),  # [{"date", "ranges"}]
+    Column("holiday_country", String(8), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "site_id"),
+)
+
+autoreply_rules = Table(
+    "autoreply_rules",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    Column("name", String(100), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    _fk("schedule_id", "schedules.id", nullable=True, ondelete="RESTRICT"),
+    Column("condition", String(32), nullable=False),
+    Column("timeout_seconds", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("translations", Json, nullable=False, default=dict),  # {language: text}
+    _fk("segment_id", "segments.id", nullable=True, ondelete="RESTRICT"),
+    Column("ask_email", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "site_id"),
+)
+
+# One row per automatic reply sent: the facts behind "answered by an auto-reply" and the
+# counts by rule; a rule's deletion keeps its history (rule_id becomes NULL).
+autoreplies_sent = Table(
+    "autoreplies_sent",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    _fk("conversation_id", "conversations.id"),
+    _fk("contact_id", "contacts.id"),
+    _fk("message_id", "messages.id"),
+    _fk("rule_id", "autoreply_rules.id", nullable=True, ondelete="SET NULL"),
+    Column("rule_name", String(100), nullable=False),
+    Column("asked_email", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "site_id", "id"),
+    Index(None, "conversation_id"),
+)
+
+# Emails left in the chat's email field: the leads.
+leads = Table(
+    "leads",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    _fk("contact_id", "contacts.id"),
+    _fk("conversation_id", "conversations.id", nullable=True),
+    _fk("rule_id", "autoreply_rules.id", nullable=True, ondelete="SET NULL"),
+    Column("email", String(254), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "site_id", "id"),
+    Index(None, "conversation_id"),
 )

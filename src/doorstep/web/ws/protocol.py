@@ -63,6 +63,13 @@ class Track(_Frame):
     properties: dict[str, Any] | None = None
 
 
+class EmailSubmit(_Frame):
+    type: Literal["email.submit"]
+    client_msg_id: ClientMsgId | None = None
+    # The address is checked by the service, so that the answer carries `invalid_email`.
+    email: Annotated[str, Field(max_length=1000)]
+
+
 class PageViewFrame(_Frame):
     type: Literal["page.view"]
     client_id: ClientMsgId
@@ -120,6 +127,7 @@ VisitorFrame = Annotated[
     | Identify
     | SetAttributes
     | Track
+    | EmailSubmit
     | PageViewFrame
     | PageUpdateFrame,
     Field(discriminator="type"),

@@ -9,7 +9,7 @@ from starlette.websockets import WebSocket
 
 from doorstep.domain.models import Visitor
 from doorstep.errors import DomainError
-from doorstep.services import conversations, sites, tracking, visitors
+from doorstep.services import conversations, email_capture, sites, tracking, visitors
 from doorstep.services.context import Ctx
 from doorstep.web.client_ip import client_ip
 from doorstep.web.ws import protocol as p
@@ -46,6 +46,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 "visitor_id": visitor.id,
                 "conversation": conversation.for_visitor() if conversation else None,
                 "operators": [member.public() for member in team],
+                "email_known": await visitors.visitor_email_known(ctx, visitor),
             }
         )
         bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
@@ -102,6 +103,15 @@ async def _dispatch(
                 ctx, visitor, frame.name, frame.properties, client_id=frame.client_msg_id
             )
             return {"type": "event.ack", "name": name, "client_msg_id": frame.client_msg_id}
+        case p.EmailSubmit():
+            captured = await email_capture.capture_email(
+                ctx, visitor, email=frame.email, client_msg_id=frame.client_msg_id
+            )
+            return {
+                "type": "email.accepted",
+                "client_msg_id": frame.client_msg_id,
+                "email_hint": captured.email_hint,
+            }
         case p.PageViewFrame():
             visit_id = await tracking.record_page_view(
                 ctx, visitor, client, frame.client_id, frame.__dict__

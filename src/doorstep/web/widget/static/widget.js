@@ -62,7 +62,8 @@
 
   // ---------------------------------------------------------------------------------------------
   // Strings. Site owners override any key through site.strings in the session response.
-  // "open", "message" and "send" are also the accessible names tests look for (in English).
+  // "open", "message", "send", "email" and "email_save" are also the accessible names tests
+  // look for (in English). No button but the composer's may contain the word "Send".
 
   const STRINGS = {
     en: {
@@ -72,6 +73,9 @@
       title: 'Chat', subtitle: "Ask us anything — we'll reply here",
       welcome: 'Hi there 👋 How can we help?', unread: '{n} unread',
       count: '{n} / {max}', limit: 'Character limit reached', dismiss: 'Dismiss',
+      email: 'Email', email_placeholder: 'you@example.com', email_save: 'Save email',
+      email_to: "We'll send the answer to {email}", email_change: 'Change',
+      email_invalid: 'Please enter a valid email address.',
     },
     ja: {
       open: 'チャットを開く', close: 'チャットを閉じる', message: 'メッセージ', send: '送信',
@@ -80,6 +84,9 @@
       title: 'チャット', subtitle: 'お気軽にご質問ください',
       welcome: 'こんにちは 👋 ご用件をどうぞ。', unread: '未読 {n} 件',
       count: '{n} / {max}', limit: '文字数の上限に達しました', dismiss: '閉じる',
+      email: 'メールアドレス', email_placeholder: 'name@example.com',
+      email_save: 'メールアドレスを保存', email_to: '回答は {email} にお送りします',
+      email_change: '変更', email_invalid: '有効なメールアドレスを入力してください。',
     },
     ru: {
       open: 'Открыть чат', close: 'Закрыть чат', message: 'Сообщение', send: 'Отправить',
@@ -89,6 +96,9 @@
       subtitle: 'Спросите нас о чём угодно — ответим здесь',
       welcome: 'Здравствуйте 👋 Чем можем помочь?', unread: 'Непрочитанных: {n}',
       count: '{n} / {max}', limit: 'Достигнут предел длины сообщения', dismiss: 'Скрыть',
+      email: 'Эл. почта', email_placeholder: 'name@example.com', email_save: 'Сохранить адрес',
+      email_to: 'Ответ придёт на {email}', email_change: 'Изменить',
+      email_invalid: 'Введите правильный адрес электронной почты.',
     },
     de: {
       open: 'Chat öffnen', close: 'Chat schließen', message: 'Nachricht', send: 'Senden',
@@ -98,6 +108,9 @@
       subtitle: 'Fragen Sie uns alles – wir antworten hier',
       welcome: 'Hallo 👋 Wie können wir helfen?', unread: '{n} ungelesen',
       count: '{n} / {max}', limit: 'Maximale Länge erreicht', dismiss: 'Ausblenden',
+      email: 'E-Mail', email_placeholder: 'name@example.com', email_save: 'E-Mail speichern',
+      email_to: 'Wir schicken die Antwort an {email}', email_change: 'Ändern',
+      email_invalid: 'Bitte geben Sie eine gültige E-Mail-Adresse ein.',
     },
     fr: {
       open: 'Ouvrir le chat', close: 'Fermer le chat', message: 'Message', send: 'Envoyer',
@@ -106,6 +119,9 @@
       title: 'Chat', subtitle: 'Posez-nous vos questions, nous répondons ici',
       welcome: 'Bonjour 👋 Comment pouvons-nous vous aider ?', unread: '{n} non lu(s)',
       count: '{n} / {max}', limit: 'Longueur maximale atteinte', dismiss: 'Ignorer',
+      email: 'E-mail', email_placeholder: 'vous@example.com', email_save: 'Enregistrer l’e-mail',
+      email_to: 'Nous enverrons la réponse à {email}', email_change: 'Modifier',
+      email_invalid: 'Veuillez saisir une adresse e-mail valide.',
     },
     es: {
       open: 'Abrir chat', close: 'Cerrar chat', message: 'Mensaje', send: 'Enviar',
@@ -114,6 +130,9 @@
       title: 'Chat', subtitle: 'Pregúntanos lo que quieras: te responderemos aquí',
       welcome: '¡Hola! 👋 ¿En qué podemos ayudarte?', unread: '{n} sin leer',
       count: '{n} / {max}', limit: 'Has alcanzado el límite de caracteres', dismiss: 'Descartar',
+      email: 'Correo electrónico', email_placeholder: 'tu@example.com', email_save: 'Guardar correo',
+      email_to: 'Te enviaremos la respuesta a {email}', email_change: 'Cambiar',
+      email_invalid: 'Introduce una dirección de correo electrónico válida.',
     },
   };
 
@@ -241,6 +260,14 @@
   let gen = 0; // a new value on every "ready": which socket a page view went on
   const retries = {}; // client_msg_id -> retry count after retryable errors
   const listeners = [];
+
+  // Email capture: an auto-reply may ask for the visitor's email (docs/widget.md#email-capture).
+  let emailKnown = store.get('email') === 1; // the server has an email for this visitor
+  let emailQ = store.get('emailq'); // {client_msg_id, email} submitted, not yet answered
+  if (!emailQ || !emailQ.client_msg_id || typeof emailQ.email !== 'string') emailQ = null;
+  let editing = false; // "Change" was clicked: the field shows although the email is known
+  let accHint = ''; // email_hint of the last email.accepted
+  let focusAsk = false; // a live auto-reply asks: its field may take the focus
 
   // History: instant render on reload; "resume" then fills whatever happened since.
   const hist = store.get('history');
@@ -467,7 +494,9 @@
         break;
       case 'conversation.updated': onConversation(f.conversation); refresh(); break;
       case 'error': onError(f); break;
-      case 'visitor.updated': case 'event.ack': cmdDone(f.client_msg_id); break;
+      case 'visitor.updated': if (setKnown(f.email_known)) refresh(); // falls through
+      case 'event.ack': cmdDone(f.client_msg_id); break;
+      case 'email.accepted': onEmailOk(f); break;
       case 'page.ack':
         for (const r of pages) if (r.v.client_id === f.client_id) r.a = 1;
         tabSet('pages', pages);
@@ -486,9 +515,13 @@
     if (visitorId != null && f.visitor_id !== visitorId) {
       msgs.clear();
       hideCard();
+      setKnown(false);
+      editing = false;
+      accHint = '';
       if (ui) { ui.log.textContent = ''; ui.rows.clear(); }
     }
     visitorId = f.visitor_id;
+    setKnown(f.email_known);
     operators = Array.isArray(f.operators) ? f.operators : [];
     onConversation(f.conversation);
     if (conv) {
@@ -509,6 +542,7 @@
     flushPages(true);
     flushCmds();
     flushOutbox();
+    flushEmail();
     saveHistory();
     refresh();
   }
@@ -546,6 +580,7 @@
       }
       return;
     }
+    if (emailQ && emailQ.client_msg_id === cid) return emailRefused(f, again);
     const cmd = cmds.some((c) => c.client_msg_id === cid);
     if (!cmd && !loadOutbox().some((e) => e.client_msg_id === cid)) return;
     if (again) {
@@ -592,13 +627,13 @@
       const started = !conv || m.conversation_id > conv.id;
       if (started) onConversation({ id: m.conversation_id });
       render(m);
-      if (a.type === 'operator') {
-        hideTyping();
-        if (fresh) {
-          notify(m);
-          // An operator writing first: preview it above the launcher.
-          if (started || !opened) pop = m;
-        }
+      const op = a.type === 'operator';
+      if (op) hideTyping();
+      if (fresh && (op || isAuto(m))) {
+        if (op) notify(m);
+        // An operator (or the site) writing first: preview it above the launcher.
+        if (started || !opened) pop = m;
+        if (m.meta && m.meta.ask_email) focusAsk = true;
       }
     }
     if (changed) { trimMemory(); saveHistory(); refresh(true); }
@@ -662,6 +697,83 @@
     renderPending(entry);
     flushOutbox();
     scrollEnd(true);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Email capture: an auto-reply with meta.ask_email gets an inline field; email.submit is kept
+  // (localStorage) until email.accepted or a refusal, and re-sent after reconnects and reloads.
+
+  // Returns whether it changed; callers refresh the UI.
+  function setKnown(v) {
+    if (typeof v !== 'boolean' || v === emailKnown) return false;
+    emailKnown = v;
+    store.set('email', v ? 1 : 0);
+    return true;
+  }
+
+  function setEmailQ(q) {
+    emailQ = q;
+    if (q) store.set('emailq', q); else store.del('emailq');
+  }
+
+  function flushEmail() {
+    const q = emailQ;
+    if (q && !inflight.has(q.client_msg_id)
+      && send({ type: 'email.submit', client_msg_id: q.client_msg_id, email: q.email })) {
+      inflight.add(q.client_msg_id);
+    }
+  }
+
+  function submitEmail() {
+    const v = ui.ei.value.trim();
+    // something@something.tld; the server checks properly.
+    if (v.length > 254 || !/^[^\s@]+@([^\s@.]+\.)+[^\s@.]{2,}$/.test(v)) {
+      return emailError(t.email_invalid, true);
+    }
+    emailError('');
+    setEmailQ({ client_msg_id: uuid(), email: v });
+    flushEmail();
+    refresh();
+  }
+
+  function onEmailOk(f) {
+    const cid = f.client_msg_id;
+    inflight.delete(cid);
+    delete retries[cid];
+    if (f.email_hint) accHint = String(f.email_hint);
+    // An answer to an older submission does not end the newer one.
+    if (emailQ && emailQ.client_msg_id === cid) {
+      setEmailQ(null);
+      editing = false;
+      emailError('');
+      if (ui) ui.ei.value = '';
+    }
+    setKnown(true);
+    refresh();
+  }
+
+  function emailRefused(f, again) {
+    const cid = f.client_msg_id;
+    inflight.delete(cid);
+    if (again) {
+      const n = (retries[cid] = (retries[cid] || 0) + 1);
+      later(flushEmail, Math.min(30000, 1000 * 2 ** n));
+      return;
+    }
+    delete retries[cid];
+    setEmailQ(null);
+    editing = true; // the field stays, with the visitor's text
+    emailError(f.code === 'invalid_email' ? t.email_invalid : t.failed,
+      ui && ui.em.contains(ui.root.activeElement));
+  }
+
+  // An inline error under the field (role="alert"); '' clears it.
+  function emailError(msg, focus) {
+    if (!ui) return;
+    ui.ee.textContent = msg;
+    ui.ei.setAttribute('aria-invalid', String(!!msg));
+    refresh();
+    if (focus) ui.ei.focus();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -848,7 +960,7 @@ color:var(--fg);text-align:left;letter-spacing:normal;word-spacing:normal;text-t
 font-style:normal;white-space:normal;visibility:visible;direction:ltr;-webkit-font-smoothing:antialiased}
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
-button,textarea{font:inherit;color:inherit;margin:0;letter-spacing:inherit}
+button,textarea,input{font:inherit;color:inherit;margin:0;letter-spacing:inherit}
 button{cursor:pointer;border:0;background:none;padding:0;-webkit-tap-highlight-color:transparent}
 :focus{outline:none}
 :focus-visible{outline:2px solid var(--c);outline-offset:2px}
@@ -929,6 +1041,15 @@ transition:opacity .15s,transform .15s}
 .send svg{width:18px;height:18px}
 .box:not(.has) .send{opacity:.4}
 .send:active{transform:scale(.92)}
+.em{width:280px;max-width:100%;margin:6px 2px 0;font-size:12px;color:var(--mut)}
+.em p{margin:0}
+.lk{color:var(--fg);text-decoration:underline;font-weight:600}
+.eb{display:flex;flex-wrap:wrap;gap:6px}
+.eb input{flex:1 1 9em;min-width:0;padding:7px 11px;border:1px solid #cbd5e1;border-radius:12px;background:#fff;font-size:14px}
+.eb input[aria-invalid=true]{border-color:#dc2626}
+.eb button{flex:none;padding:7px 12px;border-radius:12px;background:var(--c);color:var(--on);font-size:13px;font-weight:600}
+.em .ee{color:#dc2626}
+.ee:not(:empty),.ep:not(:empty){margin:4px 2px 0}
 .count{font-size:11px;color:var(--mut);text-align:right;margin:6px 6px 0}
 .count.max{color:#dc2626}
 .count:empty{display:none}
@@ -949,7 +1070,7 @@ border-radius:14px;box-shadow:0 0 0 1px rgba(15,23,42,.06),0 12px 32px -8px rgba
 .open .launcher{display:none}
 .launcher{right:16px;bottom:16px}
 .x{display:grid}
-textarea{font-size:16px}
+textarea,.eb input{font-size:16px}
 }
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `;
@@ -967,6 +1088,9 @@ textarea{font-size:16px}
 <div class="scroll">
 <div class="row op first last intro"><span class="av site" aria-hidden="true"></span><div class="col"><div class="bub"></div></div></div>
 <div class="log" role="log" aria-live="polite"></div>
+<div class="em" hidden><p class="eh"><span></span> <button type="button" class="lk"></button></p>
+<form class="ef" novalidate><div class="eb"><input type="email" name="email" autocomplete="email" autocapitalize="off" spellcheck="false" dir="ltr" aria-describedby="ds-ee"><button type="submit"></button></div>
+<p id="ds-ee" class="ee" role="alert"></p><p class="ep" aria-hidden="true"></p></form></div>
 <div class="typing" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="tt" aria-live="polite"></span></div>
 </div>
 <form class="comp"><div class="box">
@@ -1002,11 +1126,14 @@ textarea{font-size:16px}
     ui = {
       host, root, wrap: $('.root'), panel: $('.panel'), title: $('h2'), sub: $('.sub'),
       avs: $('.avs'), x: $('.x'), scroll: $('.scroll'), log: $('.log'), typing: $('.typing'),
-      typingText: $('.tt'), form: $('form'), box: $('.box'), ta: $('textarea'), sendBtn: $('.send'),
+      typingText: $('.tt'), form: $('.comp'), box: $('.box'), ta: $('textarea'), sendBtn: $('.send'),
       count: $('.count'), launcher: $('.launcher'), badge: $('.badge'), unread: $('#ds-unread'),
       intro: $('.intro .bub'), introAv: $('.intro .av'), rows: new Map(), heads: '',
       card: $('.card'), cv: $('.cv'), cn: $('.cc b'), ct: $('.ct'), dx: $('.dx'),
+      em: $('.em'), eh: $('.eh'), et: $('.eh span'), lk: $('.lk'), ef: $('.ef'), ei: $('.eb input'),
+      es: $('.eb button'), ee: $('.ee'), ep: $('.ep'),
     };
+    ui.ei.value = emailQ ? emailQ.email : '';
 
     on(ui.launcher, 'click', () => setOpen(!isOpen, true));
     on(ui.x, 'click', () => { setOpen(false); ui.launcher.focus(); });
@@ -1014,6 +1141,14 @@ textarea{font-size:16px}
     on(ui.dx, 'click', () => { hideCard(true); ui.launcher.focus(); });
     on(ui.form, 'submit', (e) => { e.preventDefault(); submit(); ui.ta.focus(); });
     on(ui.ta, 'input', () => { onInput(); typingTick(); });
+    // Enter in the field submits the form (a form with one field needs no key handler).
+    on(ui.ef, 'submit', (e) => { e.preventDefault(); submitEmail(); });
+    on(ui.ei, 'input', () => { if (ui.ee.textContent) emailError(''); });
+    on(ui.lk, 'click', () => {
+      editing = true;
+      ui.ei.value = '';
+      emailError('', true);
+    });
     on(ui.ta, 'keydown', (e) => {
       // Enter sends, Shift+Enter is a newline; never while an IME is composing (Japanese etc.).
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -1057,6 +1192,10 @@ textarea{font-size:16px}
     ui.ta.setAttribute('aria-label', t.message);
     ui.ta.placeholder = t.placeholder;
     ui.sendBtn.setAttribute('aria-label', t.send);
+    ui.ei.setAttribute('aria-label', t.email);
+    ui.ei.placeholder = t.email_placeholder;
+    ui.es.textContent = t.email_save;
+    ui.lk.textContent = t.email_change;
     ui.launcher.setAttribute('aria-label', isOpen ? t.close : t.open);
     ui.heads = '';
     refresh();
@@ -1094,25 +1233,26 @@ textarea{font-size:16px}
     if (open) {
       stick = true;
       scrollEnd(true);
-      // On touch screens focusing the textarea would throw up the keyboard over the history;
-      // focusing the panel still puts screen readers and keyboard users inside it.
-      if (focus) {
-        const coarse = w.matchMedia && matchMedia('(pointer: coarse)').matches;
-        (coarse ? ui.panel : ui.ta).focus({ preventScroll: true });
-      }
+      if (focus) home();
       refresh();
     } else if (wasInside) {
       ui.launcher.focus();
     }
   }
 
-  // Preview of an operator's message above the launcher (silent).
+  // On touch screens focusing the textarea would throw up the keyboard over the history;
+  // focusing the panel still puts screen readers and keyboard users inside it.
+  const coarse = () => w.matchMedia && matchMedia('(pointer: coarse)').matches;
+  const home = () => (coarse() ? ui.panel : ui.ta).focus({ preventScroll: true });
+
+  // Preview of an operator's (or the site's) message above the launcher (silent).
   function showCard(m) {
     if (!ui || isOpen) return;
     const a = m.author || {};
+    const auto = isAuto(m);
     cardMsg = m;
-    ui.cv.firstElementChild.replaceWith(avatar(a));
-    ui.cn.textContent = a.name || t.someone;
+    ui.cv.firstElementChild.replaceWith(auto ? siteAv() : avatar(a));
+    ui.cn.textContent = auto ? siteName() : a.name || t.someone;
     ui.ct.textContent = m.text;
     ui.card.hidden = false;
   }
@@ -1133,6 +1273,16 @@ textarea{font-size:16px}
   }
 
   const initial = (name) => (Array.from(String(name || '?').trim())[0] || '?').toUpperCase();
+
+  // Messages the server writes on behalf of the site (auto-replies) look like an operator's,
+  // with the site's name and initial; its confirmations (meta.kind "email_captured") are lines.
+  const isAuto = (m) => (m.author || {}).type === 'system' && (m.meta || {}).kind !== 'email_captured';
+  const siteName = () => site.name || t.title;
+  function siteAv() {
+    const a = el('span', 'av site', initial(siteName()));
+    a.setAttribute('aria-hidden', 'true');
+    return a;
+  }
 
   function avatar(person) {
     const name = (person && person.name) || t.someone;
@@ -1176,17 +1326,18 @@ textarea{font-size:16px}
   // would make screen readers announce the whole log again.
   function buildRow(m, me) {
     const a = m.author || {};
-    const sys = !me && a.type !== 'operator';
+    const auto = !me && isAuto(m);
+    const sys = !me && !auto && a.type !== 'operator';
     const r = el('div', 'row ' + (me ? 'me' : sys ? 'sys' : 'op'));
     r._me = me;
-    r._a = me ? 'v' : sys ? 's' : `o${a.id != null ? a.id : a.name}`;
-    const col = el('div', 'col');
+    r._a = me ? 'v' : sys ? 's' : auto ? 'S' : `o${a.id != null ? a.id : a.name}`;
+    const col = (r._col = el('div', 'col'));
     if (me) {
       col.append(el('span', 'sr', t.you + ': '));
     } else if (!sys) {
-      r.append(avatar(a));
+      r.append(auto ? siteAv() : avatar(a));
       const who = el('div', 'who');
-      who.append(el('b', null, a.name || t.someone), el('span', null, fmtTime(m.created_at)));
+      who.append(el('b', null, auto ? siteName() : a.name || t.someone), el('span', null, fmtTime(m.created_at)));
       col.append(who);
     }
     const bub = el('div', 'bub', m.text);
@@ -1258,12 +1409,17 @@ textarea{font-size:16px}
     let prev = null;
     let lastMe = null;
     let lastOp = null;
+    let ask = null; // the latest auto-reply that asks for (or names) the email
     for (const r of rows) {
       const first = !prev || prev._a !== r._a || r._t - prev._t > 600000;
       r.classList.toggle('first', first);
       if (prev) prev.classList.toggle('last', first);
       if (r._me && !r._pend && !r._fail) lastMe = r;
       if (r._m && r._a[0] === 'o') lastOp = r._m.author;
+      const mt = (r._m && r._m.meta) || {};
+      // A confirmation ("email_captured") settles the auto-replies before it.
+      if (mt.kind === 'email_captured') ask = null;
+      if (mt.kind === 'autoreply' && (mt.ask_email || mt.email_hint)) ask = r;
       prev = r;
     }
     if (prev) prev.classList.add('last');
@@ -1302,7 +1458,7 @@ textarea{font-size:16px}
         if (m.seq > top) top = m.seq;
         const type = (m.author || {}).type;
         if (type === 'visitor') answered = true;
-        if (type === 'operator' && m.seq > readSeq) {
+        if ((type === 'operator' || isAuto(m)) && m.seq > readSeq) {
           unread++;
           if (!newest || m.seq > newest.seq) newest = m;
         }
@@ -1321,7 +1477,30 @@ textarea{font-size:16px}
     }
     ui.badge.textContent = unread ? String(unread > 99 ? '99+' : unread) : '';
     ui.unread.textContent = unread ? fill(t.unread, { n: unread }) : '';
-    if (newMessages) scrollEnd();
+
+    // Email capture, under `ask`: the field while the email is unknown, after "Change", or while
+    // a submission waits for its answer; else the address the answer goes to.
+    const am = ask ? ask._m.meta : {};
+    const field = !!ask && (editing || !!emailQ || (!!am.ask_email && !emailKnown));
+    const hint = ask && !field && am.email_hint ? accHint || String(am.email_hint) : '';
+    const em = ui.em;
+    const appears = field && (em.hidden || ui.ef.hidden || em.parentNode !== ask._col);
+    if (ask && em.parentNode !== ask._col) ask._col.append(em);
+    em.hidden = !field && !hint;
+    ui.ef.hidden = !field;
+    ui.eh.hidden = !hint;
+    ui.et.textContent = hint ? fill(t.email_to, { email: hint }) : '';
+    ui.ep.textContent = emailQ ? t.sending : '';
+    if (!field && ui.ee.textContent) { ui.ee.textContent = ''; ui.ei.removeAttribute('aria-invalid'); }
+    const fa = ui.root.activeElement;
+    if (fa && em.contains(fa) && fa.closest('[hidden]') && isOpen) home(); // it was hidden under the focus
+    if (newMessages || appears) scrollEnd();
+    // A live request takes the focus from an empty message box, or (not on touch screens, where
+    // it would throw up the keyboard) from the panel or nowhere; never from the visitor's typing.
+    const free = fa === ui.ta ? !ui.ta.value.trim()
+      : !coarse() && (fa ? ui.panel.contains(fa) : !d.activeElement || d.activeElement === d.body);
+    if (appears && focusAsk && isOpen && free) ui.ei.focus({ preventScroll: true });
+    focusAsk = false;
   }
 
   // ---------------------------------------------------------------------------------------------

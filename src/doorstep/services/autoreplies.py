@@ -1,0 +1,240 @@
+"""Automatic replies at run time: the timer a visitor's message starts, and what it does.
+
+A visitor message that starts a wait schedules one durable job per conversation for the
+shortest timeout of the site's rules; an operator's reply or resolving the conversation
+cancels it. The job builds a view of the conversation and asks the pure `decide`: send a
+rule's reply now, or look again at the exact instant a rule's timeout ends. Sending happens
+under the conversation's row lock and re-checks everything, so a job that runs twice (a
+worker died after sending) sends nothing the second time (docs/autoreplies.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from doorstep.domain import availability, templating
+from doorstep.domain.autoreply import Decision, View, decide
+from doorstep.domain.autoreply_settings import StoredRule, StoredSchedule
+from doorstep.domain.email_address import mask_email
+from doorstep.domain.models import Author, Contact, Conversation, Site
+from doorstep.domain.schedules import Schedule
+from doorstep.services.context import Ctx
+from doorstep.services.jobs import cancel_job, schedule_job
+from doorstep.services.message_events import announce_message
+from doorstep.services.operators import effective_status
+from doorstep.services.segments import contact_in_segment
+from doorstep.services.uow import UnitOfWork, unit_of_work
+from doorstep.store import autoreplies as store
+from doorstep.store import conversations as conversation_store
+from doorstep.store import sites as site_store
+from doorstep.store import visitors as visitor_store
+
+JOB_KIND = "autoreply"
+
+
+def job_key(conversation_id: int) -> str:
+    return f"autoreply:{conversation_id}"
+
+
+async def after_visitor_message(
+    uow: UnitOfWork, before: Conversation | None, after: Conversation
+) -> None:
+    """Start the timer when this message begins a wait for an answer.
+
+    Messages written while the visitor already waits change nothing: the wait, and so the
+    timer, started with the first of them.
+    """
+    if after.operator_replied_at is not None:
+        return
+    if before is not None and before.last_message_author == "visitor":
+        return
+    timeout = await store.shortest_timeout(uow.conn, after.site_id)
+    if timeout is None:
+        return
+    await schedule_job(
+        uow,
+        JOB_KIND,
+        job_key(after.id),
+        uow.now + timedelta(seconds=timeout),
+        {"conversation_id": after.id},
+    )
+
+
+async def stop_waiting(uow: UnitOfWork, before: Conversation) -> None:
+    """An operator answered or closed the conversation: no automatic reply is due any more."""
+    if before.operator_replied_at is None:
+        await cancel_job(uow, job_key(before.id))
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSetup:
+    site: Site
+    schedules: list[StoredSchedule]
+    rules: list[StoredRule]
+
+    @property
+    def hours(self) -> list[tuple[Schedule, bool]]:
+        return [(s.form.schedule(self.site.timezone), s.form.staffed) for s in self.schedules]
+
+    def domain_rules(self) -> list[Any]:
+        forms = {s.id: s.form for s in self.schedules}
+        return [rule.rule(forms, self.site.timezone) for rule in self.rules]
+
+    def stored(self, rule_id: int) -> StoredRule:
+        return next(rule for rule in self.rules if rule.id == rule_id)
+
+    def schedule_name(self, rule: StoredRule) -> str | None:
+        for schedule in self.schedules:
+            if schedule.id == rule.settings.schedule_id:
+                return schedule.form.name
+        return None
+
+
+async def site_setup(conn: AsyncConnection, site: Site) -> SiteSetup:
+    return SiteSetup(
+        site,
+        await store.schedules_of_site(conn, site.id),
+        await store.rules_of_site(conn, site.id),
+    )
+
+
+async def operators_online(ctx: Ctx, conn: AsyncConnection, site_id: int) -> bool:
+    team = await site_store.team_of_site(conn, site_id)
+    return any(effective_status(ctx, member) == "online" for member in team)
+
+
+async def check_autoreply(ctx: Ctx, payload: dict[str, Any]) -> datetime | None:
+    """Job `autoreply`: send the due reply, or return when to look again."""
+    conversation_id = int(payload["conversation_id"])
+    async with ctx.db.read() as conn:
+        conversation = await conversation_store.conversation_by_id(conn, conversation_id)
+        if conversation is None or conversation.status != "open":
+            return None
+        site = await site_store.site_by_id(conn, conversation.site_id)
+        assert site is not None
+        setup = await site_setup(conn, site)
+        online = await operators_online(ctx, conn, site.id)
+    segments = await _segments_of(ctx, conversation.contact_id, setup.rules)
+    async with unit_of_work(ctx) as uow:
+        conversation = await conversation_store.conversation_by_id(
+            uow.conn, conversation_id, lock=True
+        )
+        if conversation is None or conversation.status != "open":
+            return None
+        contact = await visitor_store.contact_by_id(uow.conn, conversation.contact_id)
+        assert contact is not None
+        view = await _view(uow.conn, conversation, contact, online, segments)
+        decision = decide(setup.domain_rules(), view, uow.now)
+        if decision.send is not None:
+            await _send(uow, setup, conversation, contact, decision, online)
+        return decision.check_at
+
+
+async def _segments_of(ctx: Ctx, contact_id: int, rules: list[StoredRule]) -> frozenset[int]:
+    wanted = {r.settings.segment_id for r in rules if r.settings.segment_id and r.settings.enabled}
+    return frozenset([s for s in wanted if await contact_in_segment(ctx, contact_id, s)])
+
+
+async def _view(
+    conn: AsyncConnection,
+    conversation: Conversation,
+    contact: Contact,
+    online: bool,
+    segments: frozenset[int],
+) -> View:
+    since = conversation.opened_at or conversation.created_at
+    waiting_since = None
+    for message in await conversation_store.public_messages_since(conn, conversation.id, since):
+        if message.author.type == "visitor":
+            waiting_since = waiting_since or message.created_at
+        elif message.author.type == "operator" or _is_autoreply(message.meta):
+            waiting_since = None  # answered; a later visitor message starts a new wait
+    return View(
+        waiting_since=waiting_since,
+        operator_replied=conversation.operator_replied_at is not None,
+        answered_automatically=False,  # an automatic reply ends the wait it answered
+        operators_online=online,
+        fired_rules=frozenset(await store.fired_rules(conn, conversation.id, since)),
+        segments=segments,
+        email_known=contact.email is not None,
+    )
+
+
+def _is_autoreply(meta: dict[str, Any] | None) -> bool:
+    return bool(meta) and meta.get("kind") == "autoreply"  # type: ignore[union-attr]
+
+
+async def _send(
+    uow: UnitOfWork,
+    setup: SiteSetup,
+    conversation: Conversation,
+    contact: Contact,
+    decision: Decision,
+    online: bool,
+) -> None:
+    assert decision.send is not None
+    rule = setup.stored(decision.send.id)
+    text = render_reply(setup, rule, contact, uow.now, online=online)
+    meta = {
+        "kind": "autoreply",
+        "rule_id": rule.id,
+        "ask_email": decision.ask_email,
+        "email_hint": mask_email(contact.email)
+        if rule.settings.ask_email and contact.email
+        else None,
+    }
+    message, updated = await conversation_store.append_message(
+        uow.conn,
+        conversation,
+        author=Author("system", None, setup.site.name),
+        text=text,
+        internal=False,
+        client_msg_id=None,
+        now=uow.now,
+        meta=meta,
+    )
+    await store.record_sent(
+        uow.conn,
+        site_id=conversation.site_id,
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
+        message_id=message.id,
+        rule_id=rule.id,
+        rule_name=rule.settings.name,
+        asked_email=decision.ask_email,
+        created_at=uow.now,
+    )
+    await announce_message(uow, updated, message)
+
+
+def render_reply(
+    setup: SiteSetup,
+    rule: StoredRule,
+    contact: Contact | None,
+    now: datetime,
+    *,
+    online: bool,
+    language: str | None = None,
+    timezone: str | None = None,
+    name: str | None = None,
+) -> str:
+    """A rule's text for this visitor, in their language and local time."""
+    language = language or (contact.language if contact else None)
+    timezone = timezone or (contact.timezone if contact else None)
+    when = None if online else availability.next_available(setup.hours, now)
+    phrase = availability.reply_time_phrase(
+        when, now, language=language, timezone=timezone, fallback_timezone=setup.site.timezone
+    )
+    context = templating.template_context(
+        contact_name=name or (contact.name if contact else None),
+        contact_email=contact.email if contact else None,
+        site_name=setup.site.name,
+        schedule_name=setup.schedule_name(rule),
+        next_available=phrase,
+        team_online=online,
+    )
+    return templating.render(rule.settings.text_for(language), context)

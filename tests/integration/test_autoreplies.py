@@ -1,0 +1,315 @@
+"""Automatic replies end to end through the services: timers, cancelling, restarts, email."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from doorstep.errors import InvalidInput
+from doorstep.jobs.handlers import HANDLERS
+from doorstep.jobs.worker import Worker
+from doorstep.services import (
+    autoreplies,
+    autoreply_settings,
+    conversations,
+    email_capture,
+    operators,
+    visitors,
+)
+from doorstep.services.context import build_ctx
+from doorstep.store import jobs as job_store
+from tests.factories import Factory
+
+# The test clock starts on Monday 2026-01-05 10:00 UTC: working hours in a UTC site.
+MONDAY_10 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+async def only_rule(ctx, factory: Factory, **fields):
+    """A site whose single rule is the one given (the defaults removed)."""
+    site = await factory.site()
+    admin = await factory.operator(site, role="admin")
+    for rule in await autoreply_settings.list_rules(ctx, admin, site.id):
+        await autoreply_settings.delete_rule(ctx, admin, rule.id)
+    data = {
+        "name": "Test rule",
+        "condition": "nobody_online",
+        "timeout_seconds": 30,
+        "text": "Hi{% if contact.first_name %} {{ contact.first_name }}{% endif %}! "
+        "We answer {{ next_available }}.",
+        "ask_email": True,
+        **fields,
+    }
+    rule = await autoreply_settings.create_rule(ctx, admin, site.id, data)
+    return site, admin, rule
+
+
+async def messages_of(ctx, visitor):
+    _conversation, found = await conversations.visitor_messages_after(ctx, visitor, 0)
+    return found
+
+
+def system(found):
+    return [m for m in found if m.author.type == "system"]
+
+
+async def test_a_new_site_has_the_default_schedules_and_rules(ctx, factory: Factory) -> None:
+    site = await factory.site()
+    admin = await factory.operator(site, role="admin")
+    schedules = await autoreply_settings.list_schedules(ctx, admin, site.id)
+    assert [s.schedule.form.name for s in schedules] == [
+        "Working hours",
+        "Lunch",
+        "Night",
+        "Weekend",
+    ]
+    rules = await autoreply_settings.list_rules(ctx, admin, site.id)
+    by_name = {r.settings.name: r.settings for r in rules}
+    assert by_name["Working hours"].timeout_seconds == 60
+    assert by_name["Working hours"].condition == "nobody_replied"
+    assert by_name["Night"].timeout_seconds == 0 and by_name["Weekend"].timeout_seconds == 0
+    assert all(r.ask_email for r in by_name.values())
+
+
+async def test_the_reply_comes_exactly_at_the_timeout_and_asks_for_the_email(
+    ctx, clock, factory: Factory
+) -> None:
+    site, _admin, rule = await only_rule(ctx, factory)
+    visitor = await factory.visitor(site)
+    worker = Worker(ctx, HANDLERS)
+    await conversations.send_visitor_message(ctx, visitor, text="Anyone?", client_msg_id="m1")
+    assert system(await messages_of(ctx, visitor)) == []  # never before the timeout
+    clock.advance(seconds=29)
+    await worker.run_due()
+    assert system(await messages_of(ctx, visitor)) == []
+    clock.advance(seconds=1)
+    await worker.run_due()
+    (reply,) = system(await messages_of(ctx, visitor))
+    assert reply.text == "Hi! We answer in a few minutes." or "We answer" in reply.text
+    assert reply.meta == {
+        "kind": "autoreply",
+        "rule_id": rule.id,
+        "ask_email": True,
+        "email_hint": None,
+    }
+    assert reply.created_at == MONDAY_10 + timedelta(seconds=30)
+
+
+async def test_no_reply_before_the_visitor_writes_and_one_per_rule(
+    ctx, clock, factory: Factory
+) -> None:
+    site, _admin, _rule = await only_rule(ctx, factory, timeout_seconds=0)
+    visitor = await factory.visitor(site)
+    worker = Worker(ctx, HANDLERS)
+    assert await worker.run_due() == 0
+    await conversations.send_visitor_message(ctx, visitor, text="One", client_msg_id="m1")
+    await worker.run_due()
+    clock.advance(minutes=5)
+    await conversations.send_visitor_message(ctx, visitor, text="Two", client_msg_id="m2")
+    clock.advance(minutes=5)
+    await worker.run_due()
+    assert len(system(await messages_of(ctx, visitor))) == 1
+
+
+async def test_an_operator_reply_cancels_the_pending_reply(ctx, clock, factory: Factory) -> None:
+    site, admin, _rule = await only_rule(ctx, factory)
+    visitor = await factory.visitor(site)
+    sent = await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    async with ctx.db.read() as conn:
+        assert [j["key"] for j in await job_store.pending(conn)] == [
+            autoreplies.job_key(sent.conversation.id)
+        ]
+    clock.advance(seconds=10)
+    await conversations.send_operator_message(
+        ctx, admin, sent.conversation.id, text="Hello!", client_msg_id="o1"
+    )
+    async with ctx.db.read() as conn:
+        assert [j["key"] for j in await job_store.pending(conn)] == []
+    clock.advance(minutes=10)
+    await conversations.send_visitor_message(ctx, visitor, text="Thanks", client_msg_id="m2")
+    clock.advance(minutes=10)
+    await Worker(ctx, HANDLERS).run_due()
+    assert system(await messages_of(ctx, visitor)) == []  # none once an operator replied
+
+
+async def test_an_internal_note_does_not_cancel_it(ctx, clock, factory: Factory) -> None:
+    site, admin, _rule = await only_rule(ctx, factory)
+    visitor = await factory.visitor(site)
+    sent = await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    await conversations.send_operator_message(
+        ctx, admin, sent.conversation.id, text="VIP", client_msg_id="n1", internal=True
+    )
+    clock.advance(seconds=30)
+    await Worker(ctx, HANDLERS).run_due()
+    assert len(system(await messages_of(ctx, visitor))) == 1
+
+
+async def test_a_restart_mid_timeout_fires_exactly_once(
+    ctx, clock, settings, factory: Factory
+) -> None:
+    site, _admin, _rule = await only_rule(ctx, factory)
+    visitor = await factory.visitor(site)
+    await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    clock.advance(seconds=15)
+    await ctx.db.dispose()  # the process stops; the timer lives in the database
+
+    restarted = build_ctx(settings, clock=clock)
+    try:
+        clock.advance(seconds=15)
+        worker = Worker(restarted, HANDLERS)
+        assert await worker.run_due() == 1
+        assert await worker.run_due() == 0
+        clock.advance(hours=1)
+        assert await worker.run_due() == 0
+        assert len(system(await messages_of(restarted, visitor))) == 1
+    finally:
+        await restarted.db.dispose()
+
+
+async def test_a_job_run_again_after_a_crash_sends_nothing_twice(
+    ctx, clock, factory: Factory
+) -> None:
+    site, _admin, _rule = await only_rule(ctx, factory)
+    visitor = await factory.visitor(site)
+    sent = await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    clock.advance(seconds=30)
+    payload = {"conversation_id": sent.conversation.id}
+    # The worker died after sending but before marking the job done: it runs again.
+    assert await autoreplies.check_autoreply(ctx, payload) is None
+    assert await autoreplies.check_autoreply(ctx, payload) is None
+    assert len(system(await messages_of(ctx, visitor))) == 1
+
+
+async def test_nobody_online_rules_wait_for_a_rule_that_fits_when_operators_are_on(
+    ctx, clock, factory: Factory
+) -> None:
+    site, admin, _rule = await only_rule(ctx, factory, timeout_seconds=0)
+    await autoreply_settings.create_rule(
+        ctx,
+        admin,
+        site.id,
+        {
+            "name": "Busy",
+            "condition": "nobody_replied",
+            "timeout_seconds": 120,
+            "text": "Busy, sorry!",
+        },
+    )
+    await operators.connect_console(ctx, admin)
+    visitor = await factory.visitor(site)
+    worker = Worker(ctx, HANDLERS)
+    await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    await worker.run_due()
+    assert system(await messages_of(ctx, visitor)) == []
+    clock.advance(seconds=119)
+    await worker.run_due()
+    assert system(await messages_of(ctx, visitor)) == []
+    clock.advance(seconds=1)
+    await worker.run_due()
+    assert [m.text for m in system(await messages_of(ctx, visitor))] == ["Busy, sorry!"]
+
+
+async def test_the_schedule_in_force_when_the_visitor_wrote_chooses_the_reply(
+    ctx, clock, factory: Factory
+) -> None:
+    site = await factory.site(timezone="Europe/Berlin")
+    visitor = await factory.visitor(site)
+    worker = Worker(ctx, HANDLERS)
+    clock.set(datetime(2026, 1, 10, 15, 0, tzinfo=UTC))  # Saturday afternoon in Berlin
+    await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    await worker.run_due()
+    (reply,) = system(await messages_of(ctx, visitor))
+    assert "weekend" in reply.text
+    assert "on Monday at 9:00" in reply.text
+
+
+async def test_a_resolved_and_reopened_conversation_is_answered_afresh(
+    ctx, clock, factory: Factory
+) -> None:
+    site, admin, _rule = await only_rule(ctx, factory)
+    visitor = await factory.visitor(site)
+    worker = Worker(ctx, HANDLERS)
+    sent = await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    await conversations.send_operator_message(
+        ctx, admin, sent.conversation.id, text="Hello", client_msg_id="o1"
+    )
+    await conversations.set_conversation_status(ctx, admin, sent.conversation.id, "resolved")
+    clock.advance(days=3)
+    await conversations.send_visitor_message(ctx, visitor, text="Back again", client_msg_id="m2")
+    clock.advance(seconds=30)
+    await worker.run_due()
+    assert len(system(await messages_of(ctx, visitor))) == 1
+
+
+async def test_a_known_email_is_never_asked_for_and_shown_masked(
+    ctx, clock, factory: Factory
+) -> None:
+    site, _admin, rule = await only_rule(ctx, factory)
+    visitor = await factory.visitor(site)
+    await visitors.identify_visitor(ctx, visitor, {"email": "jane@example.com", "name": "Jane"})
+    await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    clock.advance(seconds=30)
+    await Worker(ctx, HANDLERS).run_due()
+    (reply,) = system(await messages_of(ctx, visitor))
+    assert reply.text.startswith("Hi Jane!")
+    assert reply.meta == {
+        "kind": "autoreply",
+        "rule_id": rule.id,
+        "ask_email": False,
+        "email_hint": "j***@example.com",
+    }
+
+
+async def test_an_email_left_in_the_chat_identifies_the_contact_and_is_a_lead(
+    ctx, clock, factory: Factory
+) -> None:
+    site, admin, rule = await only_rule(ctx, factory)
+    visitor = await factory.visitor(site)
+    await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    clock.advance(seconds=30)
+    await Worker(ctx, HANDLERS).run_due()
+
+    with pytest.raises(InvalidInput) as refused:
+        await email_capture.capture_email(ctx, visitor, email="not an email", client_msg_id="e0")
+    assert refused.value.code == "invalid_email"
+    assert len(await messages_of(ctx, visitor)) == 2  # nothing changed
+
+    captured = await email_capture.capture_email(
+        ctx, visitor, email="Sam@Example.com", client_msg_id="e1"
+    )
+    again = await email_capture.capture_email(
+        ctx, visitor, email="Sam@Example.com", client_msg_id="e1"
+    )
+    assert captured.email_hint == again.email_hint == "s***@example.com"
+    assert captured.contact.email == "sam@example.com"
+    found = await messages_of(ctx, visitor)
+    assert [m.meta["kind"] for m in system(found)] == ["autoreply", "email_captured"]
+    report = await autoreply_settings.list_sent(ctx, admin, site.id)
+    (row,) = report["data"]
+    assert row["lead"]["email"] == "sam@example.com"
+    assert report["counts"] == [{"rule_id": rule.id, "name": "Test rule", "replies": 1, "leads": 1}]
+
+
+async def test_once_known_the_email_is_not_asked_for_on_another_device(
+    ctx, clock, factory: Factory
+) -> None:
+    site, admin, _rule = await only_rule(ctx, factory)
+    laptop = await factory.visitor(site)
+    await visitors.identify_visitor(ctx, laptop, {"email": "kim@example.com"})
+    phone = await factory.visitor(site)
+    sent = await conversations.send_visitor_message(ctx, phone, text="Hi", client_msg_id="m1")
+    clock.advance(seconds=30)
+    await Worker(ctx, HANDLERS).run_due()
+    captured = await email_capture.capture_email(ctx, phone, email="kim@example.com")
+    # The phone's contact merged into the laptop's: the same person, one history.
+    assert captured.contact.id == laptop.contact_id
+    await conversations.set_conversation_status(ctx, admin, sent.conversation.id, "resolved")
+    clock.advance(days=2)
+    await conversations.send_visitor_message(ctx, laptop, text="Later", client_msg_id="m2")
+    clock.advance(seconds=30)
+    await Worker(ctx, HANDLERS).run_due()
+    *_, latest = [
+        m for m in system(await messages_of(ctx, laptop)) if m.meta["kind"] == "autoreply"
+    ]
+    assert latest.meta["ask_email"] is False
+    assert latest.meta["email_hint"] == "k***@example.com"
