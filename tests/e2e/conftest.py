@@ -122,3 +122,29 @@ def credentials(demo: DemoServer) -> tuple[str, str]:
 
 
 URL_RE = re.compile(r"^https?://")
+
+
+def api_client(demo: DemoServer) -> httpx.Client:
+    """The REST API as the demo's admin, with a token made by `doorstep create-token`."""
+    token = subprocess.run(
+        [sys.executable, "-m", "doorstep.cli", "create-token", "--email", credentials(demo)[0]],
+        env=demo.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    ).stdout.strip()
+    return httpx.Client(
+        base_url=f"{demo.url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+
+
+def set_autoreply_rules(demo: DemoServer, *rules: dict) -> None:
+    """Replace the demo site's automatic-reply rules: the defaults depend on the time of day,
+    and a browser test must not."""
+    with api_client(demo) as api:
+        (site,) = api.get("/sites").json()["data"]
+        for rule in api.get("/autoreply-rules", params={"site_id": site["id"]}).json()["data"]:
+            api.delete(f"/autoreply-rules/{rule['id']}").raise_for_status()
+        for rule in rules:
+            api.post("/autoreply-rules", json={"site_id": site["id"], **rule}).raise_for_status()

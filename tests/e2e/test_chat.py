@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import DemoServer, credentials
+from tests.e2e.conftest import DemoServer, credentials, set_autoreply_rules
 
 
 def sign_in(page: Page, demo: DemoServer) -> None:
@@ -33,6 +33,7 @@ def visitor_messages(demo: DemoServer, text: str) -> int:
 def test_visitor_and_operator_chat_survives_reload_and_server_restart(
     browser: Browser, demo: DemoServer
 ) -> None:
+    set_autoreply_rules(demo)  # this conversation is between people only
     operator = browser.new_context(viewport={"width": 1280, "height": 800})
     console = operator.new_page()
     sign_in(console, demo)
