@@ -15,11 +15,13 @@ from doorstep.services import (
     conversations,
     email_capture,
     operators,
+    privacy,
     visitors,
 )
 from doorstep.services.context import build_ctx
 from doorstep.store import jobs as job_store
 from tests.factories import Factory
+from tests.wsclient import open_visitor
 
 # The test clock starts on Monday 2026-01-05 10:00 UTC: working hours in a UTC site.
 MONDAY_10 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -288,6 +290,8 @@ async def test_an_email_left_in_the_chat_identifies_the_contact_and_is_a_lead(
     (row,) = report["data"]
     assert row["lead"]["email"] == "sam@example.com"
     assert report["counts"] == [{"rule_id": rule.id, "name": "Test rule", "replies": 1, "leads": 1}]
+    exported = await privacy.export_contact(ctx, admin, captured.contact.id)
+    assert [lead["email"] for lead in exported["leads"]] == ["sam@example.com"]
 
 
 async def test_once_known_the_email_is_not_asked_for_on_another_device(
@@ -313,3 +317,33 @@ async def test_once_known_the_email_is_not_asked_for_on_another_device(
     ]
     assert latest.meta["ask_email"] is False
     assert latest.meta["email_hint"] == "k***@example.com"
+
+
+async def test_the_widget_socket_leaves_an_email_or_says_what_is_wrong(
+    server, ctx, factory: Factory
+) -> None:
+    site = await factory.site()
+    visitor, token = await open_visitor(server.url, site.key)
+    assert (await visitor.next("ready"))["email_known"] is False
+    await visitor.send({"type": "message.send", "client_msg_id": "m1", "text": "Hi"})
+    await visitor.next("message.ack")
+    await visitor.send({"type": "email.submit", "client_msg_id": "e1", "email": "nope@"})
+    error = await visitor.next("error")
+    assert (error["code"], error["client_msg_id"]) == ("invalid_email", "e1")
+    await visitor.send({"type": "email.submit", "client_msg_id": "e2", "email": "ann@example.com"})
+    # The confirmation is published on commit, so it comes before the answer.
+    confirmation = await visitor.next("message.created")
+    assert confirmation["message"]["meta"] == {
+        "kind": "email_captured",
+        "email_hint": "a***@example.com",
+    }
+    accepted = await visitor.next("email.accepted")
+    assert accepted == {
+        "type": "email.accepted",
+        "client_msg_id": "e2",
+        "email_hint": "a***@example.com",
+    }
+    await visitor.close()
+    again, _ = await open_visitor(server.url, site.key, token)
+    assert (await again.next("ready"))["email_known"] is True
+    await again.close()

@@ -17,6 +17,7 @@ from doorstep.services.contacts import render_event, render_note, render_page, r
 from doorstep.services.context import Ctx
 from doorstep.services.segments import access_segment
 from doorstep.services.uow import unit_of_work
+from doorstep.store import autoreplies as autoreply_store
 from doorstep.store import conversations as conversation_store
 from doorstep.store import notes as note_store
 from doorstep.store import segments as segment_store
@@ -49,6 +50,7 @@ async def export_contact(ctx: Ctx, operator: Operator, contact_id: int) -> dict[
         views = await tracking_store.all_page_views_of_contact(conn, contact.id)
         events = await tracking_store.events_of_contact(conn, contact.id, limit=EXPORT_LIMIT)
         notes = await note_store.notes_of_contact(conn, contact.id)
+        leads = await autoreply_store.leads_of_contact(conn, contact.id)
         summaries = await conversation_store.conversation_summaries(
             conn, {contact.site_id}, contact_id=contact.id, limit=EXPORT_LIMIT
         )
@@ -65,6 +67,14 @@ async def export_contact(ctx: Ctx, operator: Operator, contact_id: int) -> dict[
         "events": [render_event(e) for e in events],
         "conversations": conversations,
         "notes": [render_note(n) for n in notes],
+        "leads": [
+            {
+                "email": lead["email"],
+                "conversation_id": lead["conversation_id"],
+                "captured_at": iso(lead["created_at"]),
+            }
+            for lead in leads
+        ],
         "exported_at": iso(ctx.clock.now()),
     }
 

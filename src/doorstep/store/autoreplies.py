@@ -199,6 +199,11 @@ async def insert_lead(conn: AsyncConnection, **values: Any) -> None:
     await conn.execute(insert(leads).values(**values))
 
 
+async def leads_of_contact(conn: AsyncConnection, contact_id: int) -> list[dict[str, Any]]:
+    query = select(leads).where(leads.c.contact_id == contact_id).order_by(leads.c.id)
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
 async def sent_page(
     conn: AsyncConnection, site_id: int, *, limit: int, before_id: int | None
 ) -> list[dict[str, Any]]:
