@@ -85,16 +85,23 @@ async def create_schedule(
     return ScheduleView(schedule, site, uow.now)
 
 
+async def _site_of(conn: AsyncConnection, operator: Operator, item: Any, noun: str) -> Site:
+    """The site a schedule or rule belongs to; another team's is "not found" like a missing one."""
+    missing = NotFound(f"no such {noun}", code=f"{noun}_not_found")
+    if item is None:
+        raise missing
+    try:
+        return await access_site(conn, operator, item.site_id)
+    except NotFound:
+        raise missing from None
+
+
 async def _access_schedule(
     conn: AsyncConnection, operator: Operator, schedule_id: int
 ) -> tuple[StoredSchedule, Site]:
     schedule = await store.schedule_by_id(conn, schedule_id)
-    if schedule is None:
-        raise NotFound("no such schedule", code="schedule_not_found")
-    try:
-        site = await access_site(conn, operator, schedule.site_id)
-    except NotFound:
-        raise NotFound("no such schedule", code="schedule_not_found") from None
+    site = await _site_of(conn, operator, schedule, "schedule")
+    assert schedule is not None
     return schedule, site
 
 
@@ -166,12 +173,8 @@ async def _access_rule(
     conn: AsyncConnection, operator: Operator, rule_id: int
 ) -> tuple[StoredRule, Site]:
     rule = await store.rule_by_id(conn, rule_id)
-    if rule is None:
-        raise NotFound("no such rule", code="rule_not_found")
-    try:
-        site = await access_site(conn, operator, rule.site_id)
-    except NotFound:
-        raise NotFound("no such rule", code="rule_not_found") from None
+    site = await _site_of(conn, operator, rule, "rule")
+    assert rule is not None
     return rule, site
 
 
