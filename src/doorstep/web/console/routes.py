@@ -106,5 +106,7 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/live", app_shell, methods=["GET"]),
         Route("/console/contacts", app_shell, methods=["GET"]),
         Route("/console/contacts/{contact_id:int}", app_shell, methods=["GET"]),
+        Route("/console/autoreplies", app_shell, methods=["GET"]),
+        Route("/console/leads", app_shell, methods=["GET"]),
         Mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static"),
     ]

@@ -9,7 +9,7 @@ export class ApiError extends Error {
 }
 
 export function createApi(csrfToken, { onUnauthorized } = {}) {
-  async function call(method, path, { params, body } = {}) {
+  async function call(method, path, { params, body, envelope = false } = {}) {
     const url = new URL(`/api/v1${path}`, location.origin);
     for (const [key, value] of Object.entries(params || {})) {
       if (value !== undefined && value !== null) url.searchParams.set(key, value);
@@ -45,10 +45,12 @@ export function createApi(csrfToken, { onUnauthorized } = {}) {
       const error = payload?.error || {};
       throw new ApiError(response.status, error.code || "http_error", error.message || `Request failed (${response.status})`);
     }
-    return payload?.data ?? payload;
+    return envelope ? payload : payload?.data ?? payload;
   }
   return {
     get: (path, params) => call("GET", path, { params }),
+    /** The whole answer, for lists that carry more than `data` (e.g. `counts`). */
+    getEnvelope: (path, params) => call("GET", path, { params, envelope: true }),
     post: (path, body) => call("POST", path, { body }),
     patch: (path, body) => call("PATCH", path, { body }),
     delete: (path) => call("DELETE", path),

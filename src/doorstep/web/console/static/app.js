@@ -3,6 +3,7 @@
 
 import { createAccountMenu } from "./account.js";
 import { createApi } from "./api.js";
+import { createAutorepliesPage } from "./autoreplies.js";
 import { createComposer } from "./composer.js";
 import { initCards, loadCard, scheduleReload } from "./contact-card.js";
 import { createContactPanel } from "./contact.js";
@@ -10,6 +11,7 @@ import { createContactPage, createContactsPage } from "./contacts.js";
 import { createConversationView } from "./conversation.js";
 import { isPhone, isTouch, plainClick, toast, uuid } from "./dom.js";
 import { createInbox } from "./inbox.js";
+import { createLeadsPage } from "./leads.js";
 import { createLivePage, createMessageDialog } from "./live.js";
 import { chime, desktop, primeOnFirstClick, setTitle } from "./notify.js";
 import { OperatorSocket, socketUrl } from "./socket.js";
@@ -109,6 +111,14 @@ const contactPage = createContactPage({
   onErased: () => go(contactsUrl(), { replace: true }),
 });
 
+const autorepliesPage = createAutorepliesPage({ api, isAdmin: boot.operator?.role === "admin" });
+
+const leadsPage = createLeadsPage({
+  api,
+  onOpenContact: (id) => go(`/console/contacts/${id}`),
+  onOpenConversation: (id) => go(`/console/conversations/${id}`),
+});
+
 const account = createAccountMenu({
   onPresence: (status) => {
     if (!socket.send({ type: "presence.set", status })) {
@@ -123,14 +133,17 @@ const account = createAccountMenu({
 // ---------- navigation ----------
 //
 // Pages: "inbox" (/console/, /console/conversations/ID), "live" (/console/live),
-// "contacts" (/console/contacts?q=) and "contact" (/console/contacts/ID). Every pushed history
+// "contacts" (/console/contacts?q=), "contact" (/console/contacts/ID), "autoreplies"
+// (/console/autoreplies) and "leads" (/console/leads). Every pushed history
 // entry records the page it was left from, so back buttons can return to where you were.
 
-const PAGE_TITLES = { inbox: "Inbox", live: "Live visitors", contacts: "Contacts", contact: "Contacts" };
+const PAGE_TITLES = { inbox: "Inbox", live: "Live visitors", contacts: "Contacts", contact: "Contacts", autoreplies: "Auto-replies", leads: "Leads" };
 const pageEls = {
   live: document.getElementById("page-live"),
   contacts: document.getElementById("page-contacts"),
   contact: document.getElementById("page-contact"),
+  autoreplies: document.getElementById("page-autoreplies"),
+  leads: document.getElementById("page-leads"),
 };
 const inboxEls = [".list-pane", "#conversation", "#contact-panel"].map((sel) => document.querySelector(sel));
 const skipLink = document.querySelector(".skip-link");
@@ -145,6 +158,8 @@ function routeOf(path) {
   if (/^\/console\/contacts\/?$/.test(path)) return { page: "contacts" };
   match = /^\/console\/contacts\/(\d+)\/?$/.exec(path);
   if (match) return { page: "contact", contactId: Number(match[1]) };
+  if (/^\/console\/autoreplies\/?$/.test(path)) return { page: "autoreplies" };
+  if (/^\/console\/leads\/?$/.test(path)) return { page: "leads" };
   return { page: "inbox", conversationId: null };
 }
 
@@ -209,6 +224,10 @@ function applyRoute(route) {
     contactsPage.show({ q: new URLSearchParams(location.search).get("q") ?? "" });
   } else if (route.page === "contact") {
     contactPage.show(route.contactId);
+  } else if (route.page === "autoreplies") {
+    autorepliesPage.show();
+  } else if (route.page === "leads") {
+    leadsPage.show();
   }
 }
 
