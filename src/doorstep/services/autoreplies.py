@@ -187,7 +187,7 @@ async def _send(
         if rule.settings.ask_email and contact.email
         else None,
     }
-    message, updated = await conversation_store.append_message(
+    appended = await conversation_store.append_message(
         uow.conn,
         conversation,
         author=Author("system", None, setup.site.name),
@@ -197,6 +197,8 @@ async def _send(
         now=uow.now,
         meta=meta,
     )
+    assert appended is not None, "no client_msg_id, so never a duplicate"
+    message, updated = appended
     await store.record_sent(
         uow.conn,
         site_id=conversation.site_id,

@@ -84,17 +84,16 @@ async def send_visitor_message(
             conversation = await store.insert_conversation(
                 uow.conn, site_id=visitor.site_id, contact_id=visitor.contact_id, now=uow.now
             )
-        elif client_id and (
-            old := await store.message_by_client_id(uow.conn, conversation.id, client_id)
-        ):
-            return Sent(old, conversation, False)
         # A wait for an answer starts with a new conversation or a reopened one.
         before = None if created else conversation
         if conversation.status == "resolved":
+            # A retry of a message sent before the conversation was resolved reopens nothing.
+            if client_id and (old := await _stored(uow, conversation, client_id)):
+                return old
             # A visitor writing again reopens their conversation: one thread per visitor.
             conversation = await _reopen(uow, conversation)
             before = None
-        message, conversation = await store.append_message(
+        appended = await store.append_message(
             uow.conn,
             conversation,
             author=Author("visitor", visitor.contact_id),
@@ -103,6 +102,9 @@ async def send_visitor_message(
             client_msg_id=client_id,
             now=uow.now,
         )
+        if appended is None:
+            return await _stored(uow, conversation, client_id)  # type: ignore[return-value]
+        message, conversation = appended
         await autoreplies.after_visitor_message(uow, before, conversation)
         await announce_message(uow, conversation, message, created=created)
     return Sent(message, conversation, True)
@@ -141,16 +143,10 @@ async def append_operator_message(
     Precondition: inside the unit of work that holds the conversation's row lock (or created
     the conversation); `text` and `client_id` are already checked.
     """
-    if client_id and (
-        old := await store.message_by_client_id(uow.conn, conversation.id, client_id)
-    ):
-        return Sent(old, conversation, False)
-    if not internal:
-        await autoreplies.stop_waiting(uow, conversation)
     author = Author("operator", operator.id, operator.name, operator.avatar_url)
     # The same statement marks earlier messages read and, unless this is a note, makes the
     # operator the assignee when nobody is.
-    message, conversation = await store.append_message(
+    appended = await store.append_message(
         uow.conn,
         conversation,
         author=author,
@@ -159,8 +155,19 @@ async def append_operator_message(
         client_msg_id=client_id,
         now=uow.now,
     )
+    if appended is None:
+        return await _stored(uow, conversation, client_id)  # type: ignore[return-value]
+    if not internal:
+        await autoreplies.stop_waiting(uow, conversation)
+    message, conversation = appended
     await announce_message(uow, conversation, message, created=created)
     return Sent(message, conversation, True)
+
+
+async def _stored(uow: UnitOfWork, conversation: Conversation, client_id: str) -> Sent | None:
+    """The message stored earlier under this client id: a retry gets it back, not a copy."""
+    old = await store.message_by_client_id(uow.conn, conversation.id, client_id)
+    return Sent(old, conversation, False) if old else None
 
 
 async def _reopen(uow: UnitOfWork, conversation: Conversation) -> Conversation:

@@ -66,7 +66,7 @@ async def capture_email(
             uow.conn, conversation.id, lock=True
         )
         assert conversation is not None and site is not None
-        message, updated = await conversation_store.append_message(
+        appended = await conversation_store.append_message(
             uow.conn,
             conversation,
             author=Author("system", None, site.name),
@@ -76,6 +76,9 @@ async def capture_email(
             now=uow.now,
             meta={"kind": "email_captured", "email_hint": hint},
         )
+        if appended is None:  # the same capture, retried at the same moment
+            return Captured(contact, hint)
+        message, updated = appended
         await announce_message(uow, updated, message)
     if contact.id != visitor.contact_id:
         ctx.visitors_live.move_contact(visitor.contact_id, contact.id)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import (
@@ -109,7 +110,21 @@ _BY_CLIENT_ID = _with_authors(select(*_message_columns)).where(
     messages.c.conversation_id == bindparam("b_conversation"),
     messages.c.client_msg_id == bindparam("b_client"),
 )
-_INSERT_MESSAGE = insert(messages).returning(messages.c.id)
+
+
+def _insert_message(dialect: Any) -> Any:
+    # A repeated client_msg_id inserts nothing and returns no row: the duplicate check and the
+    # insert are one statement. A clash on seq still raises, as it would mean a missing lock.
+    return (
+        dialect.insert(messages)
+        .on_conflict_do_nothing(
+            index_elements=[messages.c.conversation_id, messages.c.client_msg_id]
+        )
+        .returning(messages.c.id)
+    )
+
+
+_INSERT_MESSAGE = {"sqlite": _insert_message(sqlite), "postgresql": _insert_message(postgresql)}
 
 
 def _bump(*, internal: bool, by_operator: bool) -> Any:
@@ -166,12 +181,32 @@ async def append_message(
     client_msg_id: str | None,
     now: datetime,
     meta: dict[str, Any] | None = None,
-) -> tuple[Message, Conversation]:
-    """Store a message with the conversation's next seq; returns it and the conversation.
+) -> tuple[Message, Conversation] | None:
+    """Store a message with the conversation's next seq; returns it and the conversation, or
+    None when a message with this `client_msg_id` is stored already (nothing is changed).
 
-    Preconditions: the caller holds the conversation's row lock, so the seq increment cannot
-    interleave with another writer, and has checked that `client_msg_id` is new.
+    Precondition: the caller holds the conversation's row lock and read `conversation` under
+    it, so `last_seq` is current and no other writer can take the same seq.
     """
+    seq = conversation.last_seq + 1
+    message_id = (
+        await conn.execute(
+            _INSERT_MESSAGE[conn.dialect.name],
+            {
+                "conversation_id": conversation.id,
+                "seq": seq,
+                "author_type": author.type,
+                "author_id": author.id,
+                "text": text,
+                "internal": internal,
+                "client_msg_id": client_msg_id,
+                "created_at": now,
+                "meta": meta,
+            },
+        )
+    ).scalar()
+    if message_id is None:
+        return None
     by_operator = author.type == "operator"
     row = (
         await conn.execute(
@@ -186,32 +221,9 @@ async def append_message(
         )
     ).one()
     updated = to_conversation(row)
-    message_id = (
-        await conn.execute(
-            _INSERT_MESSAGE,
-            {
-                "conversation_id": conversation.id,
-                "seq": updated.last_seq,
-                "author_type": author.type,
-                "author_id": author.id,
-                "text": text,
-                "internal": internal,
-                "client_msg_id": client_msg_id,
-                "created_at": now,
-                "meta": meta,
-            },
-        )
-    ).scalar_one()
+    assert updated.last_seq == seq, "the conversation changed without its row lock"
     message = Message(
-        message_id,
-        conversation.id,
-        updated.last_seq,
-        author,
-        text,
-        internal,
-        client_msg_id,
-        now,
-        meta,
+        message_id, conversation.id, seq, author, text, internal, client_msg_id, now, meta
     )
     return message, updated
 
