@@ -6,8 +6,10 @@
 Starts `doorstep serve` on a fresh SQLite data directory, opens `--visitors` widget sockets
 from a separate client process, and has each send `page.view` frames at `--rate` per second
 (below the per-socket limit of 10/s), counting page views acknowledged per second (each is
-acknowledged only after its commit). Beside it, in the same run, the baseline: raw inserts of
-the same rows into the same kind of database, 100 per transaction, through sqlite3.
+acknowledged only after its commit), and the server's CPU time per acknowledged page view over
+the same window (whole process, and its event-loop thread). Beside it, in the same run, the
+baseline: raw inserts of the same rows into the same kind of database, 100 per transaction,
+through sqlite3.
 Then it adds `--events` tracked events to one contact and times `GET /api/v1/contacts/{id}`.
 Figures and how to read them: docs/benchmarks.md ("Tracking").
 """
@@ -26,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psutil
 from _servers import base_env, run_cli, start_doorstep
 from websockets.asyncio.client import connect
 
@@ -86,7 +89,25 @@ async def _visitor(
             await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
 
-async def _drive(base: str, visitors: int, rate: float, seconds: float) -> dict[str, float]:
+def _server_cpu(pid: int) -> tuple[float, float]:
+    """(whole process, main thread) CPU seconds of the server so far."""
+    proc = psutil.Process(pid)
+    times = proc.cpu_times()
+    main = next((t for t in proc.threads() if t.id == pid), None)
+    return times.user + times.system, (main.user_time + main.system_time) if main else 0.0
+
+
+async def _measure_cpu(pid: int, start: float, seconds: float, out: dict[str, float]) -> None:
+    await asyncio.sleep(max(0.0, start - time.monotonic()))
+    begin = _server_cpu(pid)
+    await asyncio.sleep(seconds)
+    end = _server_cpu(pid)
+    out["window_cpu_s"], out["window_main_thread_cpu_s"] = end[0] - begin[0], end[1] - begin[1]
+
+
+async def _drive(
+    base: str, visitors: int, rate: float, seconds: float, server_pid: int
+) -> dict[str, float]:
     acks: list[float] = []
     latencies: list[float] = []
     started = asyncio.Event()
@@ -102,8 +123,11 @@ async def _drive(base: str, visitors: int, rate: float, seconds: float) -> dict[
     warmup = 3.0
     begin = time.monotonic()
     deadline[0] = begin + warmup + seconds
+    cpu: dict[str, float] = {}
+    meter = asyncio.create_task(_measure_cpu(server_pid, begin + warmup, seconds, cpu))
     started.set()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await meter
     window = [t for t in acks if begin + warmup <= t < begin + warmup + seconds]
     measured = [
         lat
@@ -115,11 +139,24 @@ async def _drive(base: str, visitors: int, rate: float, seconds: float) -> dict[
         "offered_per_s": visitors * rate,
         "ack_p50_ms": percentile(measured, 50),
         "ack_p99_ms": percentile(measured, 99),
+        # Server CPU over the measured window, per page view acknowledged in it.
+        "server_cpu_ms_per_page_view": cpu["window_cpu_s"] * 1000 / max(1, len(window)),
+        "server_main_thread_ms_per_page_view": (
+            cpu["window_main_thread_cpu_s"] * 1000 / max(1, len(window))
+        ),
+        "server_window_cpu_percent": cpu["window_cpu_s"] * 100 / seconds,
     }
 
 
-def _client(base: str, visitors: int, rate: float, seconds: float, out: multiprocessing.Queue):
-    out.put(asyncio.run(_drive(base, visitors, rate, seconds)))
+def _client(
+    base: str,
+    visitors: int,
+    rate: float,
+    seconds: float,
+    server_pid: int,
+    out: multiprocessing.Queue,
+) -> None:
+    out.put(asyncio.run(_drive(base, visitors, rate, seconds, server_pid)))
 
 
 def raw_insert_rate(path: Path, rows: int = 20000) -> float:
@@ -216,7 +253,15 @@ def main() -> None:
         try:
             out: multiprocessing.Queue = multiprocessing.Queue()
             client = multiprocessing.Process(
-                target=_client, args=(server.base_url, args.visitors, args.rate, args.seconds, out)
+                target=_client,
+                args=(
+                    server.base_url,
+                    args.visitors,
+                    args.rate,
+                    args.seconds,
+                    server.proc.pid,
+                    out,
+                ),
             )
             cpu_before = server.cpu_seconds()
             client.start()
@@ -234,6 +279,12 @@ def main() -> None:
     print(
         f"{'page.ack latency p50 / p99 (ms)':<44}{ingest['ack_p50_ms']:>10.1f} / "
         f"{ingest['ack_p99_ms']:.1f}"
+    )
+    print(
+        f"{'server CPU per page view (ms), main thread':<44}"
+        f"{ingest['server_cpu_ms_per_page_view']:>10.3f} / "
+        f"{ingest['server_main_thread_ms_per_page_view']:.3f}"
+        f"   (server at {ingest['server_window_cpu_percent']:.0f}% of a core)"
     )
     print(
         f"{'baseline: raw SQLite inserts per second':<44}{baseline:>10.0f}"

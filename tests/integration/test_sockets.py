@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -266,3 +267,56 @@ async def test_ready_is_the_operator_sockets_first_frame(server, team) -> None:
     first = await console.next()
     assert first["type"] == "ready"
     assert {"operator_id": operator.id, "name": "Anna", "status": "online"} in first["presence"]
+
+
+async def test_page_views_are_acknowledged_in_order_and_bad_ones_refused(server, team) -> None:
+    site, _ = team
+    visitor, _ = await open_visitor(server.url, site.key)
+    await visitor.next("ready")
+    view = {"type": "page.view", "url": "https://shop.example/p", "title": "P"}
+    for bad, code in (
+        (
+            {**view, "client_id": "long", "url": "https://shop.example/" + "x" * 2000},
+            "invalid_frame",
+        ),
+        ({**view, "client_id": "typed", "screen": "390x844"}, "invalid_frame"),
+        ({**view, "client_id": "kind", "type": ["page.view"]}, "unknown_type"),
+    ):
+        await visitor.send(bad)
+        error = await visitor.next()
+        assert (error["type"], error["code"], error["client_id"]) == (
+            "error",
+            code,
+            bad["client_id"],
+        )
+    for n in range(5):
+        await visitor.send({**view, "client_id": f"pv-{n}"})
+    acks = [await visitor.next() for _ in range(5)]
+    assert [(a["type"], a["client_id"]) for a in acks] == [
+        ("page.ack", f"pv-{n}") for n in range(5)
+    ]
+    assert len({a["visit_id"] for a in acks}) == 1
+    await visitor.close()
+
+
+async def test_after_a_merge_the_socket_records_for_the_surviving_contact(server, team) -> None:
+    site, _ = team
+    laptop, _ = await open_visitor(server.url, site.key)
+    laptop_id = (await laptop.next("ready"))["visitor_id"]
+    phone, _ = await open_visitor(server.url, site.key)
+    phone_id = (await phone.next("ready"))["visitor_id"]
+    for sock in (laptop, phone):
+        await sock.send({"type": "visitor.identify", "traits": {"email": "jane@example.com"}})
+        await sock.next("visitor.updated")
+    view = {"type": "page.view", "client_id": "after-merge", "url": "https://shop.example/"}
+    await phone.send(view)
+    await phone.next("page.ack")
+    async with server.ctx.db.read() as conn:
+        rows = await conn.execute(text("SELECT id, contact_id FROM visitors"))
+        owners = {visitor_id: contact_id for visitor_id, contact_id in rows}
+        recorded = await conn.execute(
+            text("SELECT contact_id FROM page_views WHERE client_id = 'after-merge'")
+        )
+        assert recorded.scalar_one() == owners[laptop_id] == owners[phone_id]
+    await laptop.close()
+    await phone.close()

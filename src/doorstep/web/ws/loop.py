@@ -6,13 +6,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import TypeAdapter
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from doorstep.errors import DomainError
 from doorstep.web.ws.hub import Connection
 from doorstep.web.ws.limits import TokenBucket
-from doorstep.web.ws.protocol import FrameError, error_frame, frame_ids, parse_frame
+from doorstep.web.ws.protocol import FrameError, Frames, error_frame, frame_ids, parse_frame
 
 log = logging.getLogger(__name__)
 Dispatch = Callable[[Any], Awaitable[dict[str, Any] | None]]
@@ -21,7 +20,7 @@ Dispatch = Callable[[Any], Awaitable[dict[str, Any] | None]]
 async def receive_frames(
     websocket: WebSocket,
     conn: Connection,
-    adapter: TypeAdapter[Any],
+    frames: Frames,
     dispatch: Dispatch,
     bucket: TokenBucket,
 ) -> None:
@@ -33,19 +32,19 @@ async def receive_frames(
         raw = message.get("text")
         if raw is None:
             raw = message.get("bytes") or b""
-        await _answer(raw, conn, adapter, dispatch, bucket)
+        await _answer(raw, conn, frames, dispatch, bucket)
 
 
 async def _answer(
     raw: str | bytes,
     conn: Connection,
-    adapter: TypeAdapter[Any],
+    frames: Frames,
     dispatch: Dispatch,
     bucket: TokenBucket,
 ) -> None:
     frame = None
     try:
-        frame = parse_frame(adapter, raw)
+        frame = parse_frame(frames, raw)
         # Checked after parsing so the refusal names the write (client_msg_id) to retry.
         if not bucket.take():
             raise FrameError(

@@ -50,10 +50,14 @@ async def visitor_socket(websocket: WebSocket) -> None:
             }
         )
         bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
+        current = visitor
 
         async def dispatch(frame: Any) -> dict[str, Any] | None:
             # A merge moves this socket to another contact (Hub.deliver); follow it.
-            current = replace(visitor, contact_id=conn.contact_id or visitor.contact_id)
+            nonlocal current
+            contact_id = conn.contact_id or visitor.contact_id
+            if contact_id != current.contact_id:
+                current = replace(visitor, contact_id=contact_id)
             return await _dispatch(ctx, current, client, frame)
 
         await receive_frames(websocket, conn, p.visitor_frames, dispatch, bucket)
@@ -67,6 +71,11 @@ async def _dispatch(
     ctx: Ctx, visitor: Visitor, client: tracking.Client, frame: Any
 ) -> dict[str, Any] | None:
     match frame:
+        case p.PageViewFrame():  # first: nearly every frame a widget sends is a page view
+            visit_id = await tracking.record_page_view(
+                ctx, visitor, client, frame.client_id, frame.__dict__
+            )
+            return {"type": "page.ack", "client_id": frame.client_id, "visit_id": visit_id}
         case p.Ping():
             return {"type": "pong"}
         case p.VisitorSend():
@@ -112,11 +121,6 @@ async def _dispatch(
                 "client_msg_id": frame.client_msg_id,
                 "email_hint": captured.email_hint,
             }
-        case p.PageViewFrame():
-            visit_id = await tracking.record_page_view(
-                ctx, visitor, client, frame.client_id, frame.__dict__
-            )
-            return {"type": "page.ack", "client_id": frame.client_id, "visit_id": visit_id}
         case p.PageUpdateFrame():
             await tracking.record_page_progress(
                 ctx, visitor, frame.client_id, frame.duration_ms, frame.scroll_depth
