@@ -17,6 +17,7 @@ MODULES = [
     "autoreplies.js",
     "autoreply-preview.js",
     "autoreply-words.js",
+    "delete-confirm.js",
     "leads.js",
     "rule-editor.js",
     "schedule-editor.js",

@@ -4,6 +4,7 @@
 // can show the unsaved rule at once.
 
 import { CONDITIONS, LANGUAGES, VARIABLES, afterText, languageLabel } from "./autoreply-words.js";
+import { deleteWithConfirm } from "./delete-confirm.js";
 import { h, icon } from "./dom.js";
 
 const MAX_TIMEOUT = 86_400;
@@ -37,7 +38,6 @@ export function createRuleEditor({ rule, schedules, segments, readOnly, onSave, 
   const isNew = !rule;
   const titleId = nextId();
   const errorId = nextId();
-  let confirming = false;
   let lastText = null; // the reply box a variable goes into
 
   const changed = () => onChange?.();
@@ -165,32 +165,13 @@ export function createRuleEditor({ rule, schedules, segments, readOnly, onSave, 
   const errorBox = h("div", { class: "form-error editor-error", id: errorId, role: "alert", hidden: true });
   const saveButton = h("button", { class: "btn btn-primary", type: "submit" }, isNew ? "Create rule" : "Save rule");
   const cancelButton = h("button", { class: "btn btn-ghost", type: "button", onclick: () => onCancel() }, readOnly ? "Close" : "Cancel");
-  const deleteArea = h("div", { class: "delete-area" });
-
-  function renderDelete() {
-    if (isNew || readOnly) return deleteArea.replaceChildren();
-    if (!confirming) {
-      deleteArea.replaceChildren(h("button", {
-        class: "btn btn-ghost btn-danger-text", type: "button",
-        onclick: () => {
-          confirming = true;
-          renderDelete();
-          deleteArea.querySelector("[data-confirm]")?.focus();
-        },
-      }, icon("trash"), h("span", null, "Delete rule")));
-      return;
-    }
-    deleteArea.replaceChildren(h("span", { class: "confirm-text" }, `Delete ${rule.name}?`),
-      h("button", { class: "btn btn-danger btn-sm", type: "button", "data-confirm": true, onclick: remove }, "Delete"),
-      h("button", {
-        class: "btn btn-ghost btn-sm", type: "button",
-        onclick: () => {
-          confirming = false;
-          renderDelete();
-          deleteArea.querySelector("button")?.focus();
-        },
-      }, "Keep"));
-  }
+  const deleteArea = deleteWithConfirm({
+    noun: "rule",
+    name: () => rule.name,
+    onDelete,
+    onError: (message) => showError(message),
+    hidden: isNew || readOnly,
+  });
 
   const form = h("form", { class: "editor", novalidate: true, "aria-labelledby": titleId },
     h("div", { class: "editor-head" },
@@ -346,20 +327,8 @@ export function createRuleEditor({ rule, schedules, segments, readOnly, onSave, 
     }
   });
 
-  async function remove() {
-    deleteArea.querySelector("[data-confirm]")?.setAttribute("aria-busy", "true");
-    try {
-      await onDelete();
-    } catch (error) {
-      confirming = false;
-      renderDelete();
-      showError(error.message || "Couldn't delete the rule.");
-    }
-  }
-
   renderTimeout();
   renderTranslations();
-  renderDelete();
 
   return {
     el: form,

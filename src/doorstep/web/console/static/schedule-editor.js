@@ -4,6 +4,7 @@
 // is shown next to the form and the ranges it names are marked.
 
 import { DAYS, hhmm, holidayCountryList, isOvernight, minutesOf } from "./autoreply-words.js";
+import { deleteWithConfirm } from "./delete-confirm.js";
 import { h, icon } from "./dom.js";
 
 let uid = 0;
@@ -44,7 +45,6 @@ export function createScheduleEditor({ schedule, timezone, readOnly, onSave, onC
   const title = isNew ? "New schedule" : readOnly ? schedule.name : `Edit ${schedule.name}`;
   const titleId = nextId();
   const errorId = nextId();
-  let confirming = false;
 
   // ---------- fields ----------
 
@@ -116,32 +116,13 @@ export function createScheduleEditor({ schedule, timezone, readOnly, onSave, onC
   const errorBox = h("div", { class: "form-error editor-error", id: errorId, role: "alert", hidden: true });
   const saveButton = h("button", { class: "btn btn-primary", type: "submit" }, isNew ? "Create schedule" : "Save schedule");
   const cancelButton = h("button", { class: "btn btn-ghost", type: "button", onclick: () => onCancel() }, readOnly ? "Close" : "Cancel");
-  const deleteArea = h("div", { class: "delete-area" });
-
-  function renderDelete() {
-    if (isNew || readOnly) return deleteArea.replaceChildren();
-    if (!confirming) {
-      deleteArea.replaceChildren(h("button", {
-        class: "btn btn-ghost btn-danger-text", type: "button",
-        onclick: () => {
-          confirming = true;
-          renderDelete();
-          deleteArea.querySelector("[data-confirm]")?.focus();
-        },
-      }, icon("trash"), h("span", null, "Delete schedule")));
-      return;
-    }
-    deleteArea.replaceChildren(h("span", { class: "confirm-text" }, `Delete ${schedule.name}?`),
-      h("button", { class: "btn btn-danger btn-sm", type: "button", "data-confirm": true, onclick: remove }, "Delete"),
-      h("button", {
-        class: "btn btn-ghost btn-sm", type: "button",
-        onclick: () => {
-          confirming = false;
-          renderDelete();
-          deleteArea.querySelector("button")?.focus();
-        },
-      }, "Keep"));
-  }
+  const deleteArea = deleteWithConfirm({
+    noun: "schedule",
+    name: () => schedule.name,
+    onDelete,
+    onError: (message) => showError(message),
+    hidden: isNew || readOnly,
+  });
 
   const form = h("form", { class: "editor", novalidate: true, "aria-labelledby": titleId },
     h("div", { class: "editor-head" },
@@ -349,21 +330,8 @@ export function createScheduleEditor({ schedule, timezone, readOnly, onSave, onC
     }
   });
 
-  async function remove() {
-    const button = deleteArea.querySelector("[data-confirm]");
-    button?.setAttribute("aria-busy", "true");
-    try {
-      await onDelete();
-    } catch (error) {
-      confirming = false;
-      renderDelete();
-      showError(error.message || "Couldn't delete the schedule.");
-    }
-  }
-
   for (const d of DAYS) renderDay(d.key);
   renderExceptions();
-  renderDelete();
 
   return {
     el: form,
