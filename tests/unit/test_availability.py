@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,39 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from doorstep.domain.availability import next_available, reply_time_phrase, team_available
-from doorstep.domain.schedules import DatedHours, Schedule, WeeklyRange, check_weekly
-from doorstep.errors import InvalidInput
+from doorstep.domain.schedules import Schedule, WeeklyRange
+from tests.unit.schedule_reference import ZONES, instants, reference_is_open, schedules
 
-ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Tokyo", "UTC"]
-# Days around 2026's clock changes in those zones, and ordinary days.
-AROUND = [
-    date(2026, 3, 8),
-    date(2026, 3, 29),
-    date(2026, 4, 5),
-    date(2026, 10, 4),
-    date(2026, 10, 25),
-    date(2026, 11, 1),
-    date(2026, 6, 15),
-    date(2026, 12, 31),
-]
 DAY = 24 * 60
-
-
-def reference_is_open(schedule: Schedule, instant: datetime) -> bool:
-    """Every range laid out as wall-clock intervals; the wall time must fall in one."""
-    wall = instant.astimezone(ZoneInfo(schedule.timezone)).replace(tzinfo=None)
-    for day in (wall.date() - timedelta(days=1), wall.date()):
-        exception = next((e for e in schedule.exceptions if e.day == day), None)
-        if exception is not None:
-            ranges = list(exception.ranges)
-        else:
-            ranges = [(r.start, r.end) for r in schedule.weekly if r.weekday == day.weekday()]
-        for start, end in ranges:
-            begin = datetime(day.year, day.month, day.day) + timedelta(minutes=start)
-            length = end - start if end > start else DAY - start + end
-            if begin <= wall < begin + timedelta(minutes=length):
-                return True
-    return False
 
 
 def reference_available(hours: list[tuple[Schedule, bool]], instant: datetime) -> bool:
@@ -63,25 +34,6 @@ def reference_next_available(
 
 
 @st.composite
-def schedules(draw: st.DrawFn, zone: str) -> Schedule:
-    ranges = []
-    for _ in range(draw(st.integers(0, 5))):
-        start = draw(st.integers(0, 47)) * 30
-        length = draw(st.integers(1, 40)) * 30
-        ranges.append(WeeklyRange(draw(st.integers(0, 6)), start, (start + length) % DAY or DAY))
-    try:
-        weekly = check_weekly(ranges)
-    except InvalidInput:
-        weekly = ()
-    exceptions = ()
-    if draw(st.booleans()):
-        day = draw(st.sampled_from(AROUND))
-        hours = ((draw(st.integers(0, 23)) * 60, draw(st.integers(1, 24)) * 60),)
-        exceptions = (DatedHours(day, () if draw(st.booleans()) else hours),)
-    return Schedule(zone, weekly, exceptions)
-
-
-@st.composite
 def site_hours(draw: st.DrawFn) -> list[tuple[Schedule, bool]]:
     """Up to three schedules, usually in one zone (a site), sometimes in several."""
     zone = draw(st.sampled_from(ZONES))
@@ -90,15 +42,6 @@ def site_hours(draw: st.DrawFn) -> list[tuple[Schedule, bool]]:
         own_zone = draw(st.sampled_from(ZONES)) if draw(st.integers(0, 4)) == 0 else zone
         entries.append((draw(schedules(own_zone)), draw(st.booleans())))
     return entries
-
-
-instants = st.builds(
-    lambda day, minute: (
-        datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minute)
-    ),
-    st.sampled_from(AROUND),
-    st.integers(-2 * DAY, 2 * DAY),
-)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
