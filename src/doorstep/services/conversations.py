@@ -74,8 +74,7 @@ async def send_visitor_message(
         conversation = await store.latest_conversation_of_contact(
             uow.conn, visitor.contact_id, lock=True
         )
-        if conversation is None:
-            await visitor_store.lock_contact(uow.conn, visitor.contact_id)
+        if conversation is None and await visitor_store.lock_contact(uow.conn, visitor.contact_id):
             conversation = await store.latest_conversation_of_contact(
                 uow.conn, visitor.contact_id, lock=True
             )

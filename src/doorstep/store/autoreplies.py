@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.autoreply_settings import RuleSettings, StoredRule, StoredSchedule
 from doorstep.domain.schedule_forms import ScheduleForm, parse_exceptions, parse_weekly
+from doorstep.store.prepared import Prepared
 from doorstep.store.tables import autoreplies_sent, autoreply_rules, contacts, leads, schedules
 
 # --- schedules -----------------------------------------------------------------------------
@@ -152,12 +153,16 @@ async def delete_rule(conn: AsyncConnection, rule_id: int) -> None:
     await conn.execute(delete(autoreply_rules).where(autoreply_rules.c.id == rule_id))
 
 
+_SHORTEST_TIMEOUT = Prepared(
+    select(func.min(autoreply_rules.c.timeout_seconds)).where(
+        autoreply_rules.c.site_id == bindparam("b_site"), autoreply_rules.c.enabled.is_(True)
+    )
+)
+
+
 async def shortest_timeout(conn: AsyncConnection, site_id: int) -> int | None:
     """The shortest timeout among the site's enabled rules: when to look first."""
-    query = select(func.min(autoreply_rules.c.timeout_seconds)).where(
-        autoreply_rules.c.site_id == site_id, autoreply_rules.c.enabled.is_(True)
-    )
-    return (await conn.execute(query)).scalar_one()
+    return await _SHORTEST_TIMEOUT.scalar(conn, b_site=site_id)
 
 
 # --- replies sent and leads ----------------------------------------------------------------

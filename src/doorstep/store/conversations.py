@@ -19,6 +19,7 @@ from doorstep.domain.models import (
     ConversationSummary,
     Message,
 )
+from doorstep.store.prepared import Prepared
 from doorstep.store.rows import to_contact, to_conversation, to_operator
 from doorstep.store.tables import contacts, conversations, messages, operators
 
@@ -54,26 +55,27 @@ def to_message(row: Any) -> Message:
     )
 
 
+_INSERT_CONVERSATION = Prepared(
+    insert(conversations)
+    .values(
+        site_id=bindparam("b_site"),
+        contact_id=bindparam("b_contact"),
+        status="open",
+        last_seq=0,
+        visitor_read_seq=0,
+        operator_read_seq=0,
+        created_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+        opened_at=bindparam("b_now"),
+    )
+    .returning(*conversations.c)
+)
+
+
 async def insert_conversation(
     conn: AsyncConnection, *, site_id: int, contact_id: int, now: datetime
 ) -> Conversation:
-    row = (
-        await conn.execute(
-            insert(conversations)
-            .values(
-                site_id=site_id,
-                contact_id=contact_id,
-                status="open",
-                last_seq=0,
-                visitor_read_seq=0,
-                operator_read_seq=0,
-                created_at=now,
-                updated_at=now,
-                opened_at=now,
-            )
-            .returning(*conversations.c)
-        )
-    ).one()
+    row = await _INSERT_CONVERSATION.one(conn, b_site=site_id, b_contact=contact_id, b_now=now)
     return to_conversation(row)
 
 
@@ -87,28 +89,32 @@ async def conversation_by_id(
     return to_conversation(row) if row else None
 
 
+# The statements of a chat message are prepared once (store/prepared.py): building and
+# executing them through the Core costs more than running them (docs/benchmarks.md).
 _LATEST_OF_CONTACT = (
     select(conversations)
     .where(conversations.c.contact_id == bindparam("b_contact"))
     .order_by(conversations.c.id.desc())
     .limit(1)
 )
-_LATEST_OF_CONTACT_LOCKED = _LATEST_OF_CONTACT.with_for_update()
+_LATEST = {
+    False: Prepared(_LATEST_OF_CONTACT),
+    True: Prepared(_LATEST_OF_CONTACT.with_for_update()),
+}
 
 
 async def latest_conversation_of_contact(
     conn: AsyncConnection, contact_id: int, *, lock: bool = False
 ) -> Conversation | None:
-    stmt = _LATEST_OF_CONTACT_LOCKED if lock else _LATEST_OF_CONTACT
-    row = (await conn.execute(stmt, {"b_contact": contact_id})).first()
+    row = await _LATEST[lock].first(conn, b_contact=contact_id)
     return to_conversation(row) if row else None
 
 
-# The hot statements are built once: building and keying a statement costs more than
-# running it on SQLite (docs/benchmarks.md).
-_BY_CLIENT_ID = _with_authors(select(*_message_columns)).where(
-    messages.c.conversation_id == bindparam("b_conversation"),
-    messages.c.client_msg_id == bindparam("b_client"),
+_BY_CLIENT_ID = Prepared(
+    _with_authors(select(*_message_columns)).where(
+        messages.c.conversation_id == bindparam("b_conversation"),
+        messages.c.client_msg_id == bindparam("b_client"),
+    )
 )
 
 
@@ -124,7 +130,21 @@ def _insert_message(dialect: Any) -> Any:
     )
 
 
-_INSERT_MESSAGE = {"sqlite": _insert_message(sqlite), "postgresql": _insert_message(postgresql)}
+_MESSAGE_KEYS = (
+    "conversation_id",
+    "seq",
+    "author_type",
+    "author_id",
+    "text",
+    "internal",
+    "client_msg_id",
+    "created_at",
+    "meta",
+)
+_INSERT_MESSAGE = {
+    "sqlite": Prepared(_insert_message(sqlite), keys=_MESSAGE_KEYS),
+    "postgresql": Prepared(_insert_message(postgresql), keys=_MESSAGE_KEYS),
+}
 
 
 def _bump(*, internal: bool, by_operator: bool) -> Any:
@@ -157,7 +177,7 @@ def _bump(*, internal: bool, by_operator: bool) -> Any:
 
 
 _BUMPS = {
-    (internal, by_operator): _bump(internal=internal, by_operator=by_operator)
+    (internal, by_operator): Prepared(_bump(internal=internal, by_operator=by_operator))
     for internal in (False, True)
     for by_operator in (False, True)
 }
@@ -166,8 +186,7 @@ _BUMPS = {
 async def message_by_client_id(
     conn: AsyncConnection, conversation_id: int, client_msg_id: str
 ) -> Message | None:
-    params = {"b_conversation": conversation_id, "b_client": client_msg_id}
-    row = (await conn.execute(_BY_CLIENT_ID, params)).first()
+    row = await _BY_CLIENT_ID.first(conn, b_conversation=conversation_id, b_client=client_msg_id)
     return to_message(row) if row else None
 
 
@@ -189,37 +208,29 @@ async def append_message(
     it, so `last_seq` is current and no other writer can take the same seq.
     """
     seq = conversation.last_seq + 1
-    message_id = (
-        await conn.execute(
-            _INSERT_MESSAGE[conn.dialect.name],
-            {
-                "conversation_id": conversation.id,
-                "seq": seq,
-                "author_type": author.type,
-                "author_id": author.id,
-                "text": text,
-                "internal": internal,
-                "client_msg_id": client_msg_id,
-                "created_at": now,
-                "meta": meta,
-            },
-        )
-    ).scalar()
+    message_id = await _INSERT_MESSAGE[conn.dialect.name].scalar(
+        conn,
+        conversation_id=conversation.id,
+        seq=seq,
+        author_type=author.type,
+        author_id=author.id,
+        text=text,
+        internal=internal,
+        client_msg_id=client_msg_id,
+        created_at=now,
+        meta=meta,
+    )
     if message_id is None:
         return None
     by_operator = author.type == "operator"
-    row = (
-        await conn.execute(
-            _BUMPS[(internal, by_operator)],
-            {
-                "b_id": conversation.id,
-                "b_now": now,
-                "b_preview": text[:PREVIEW_CHARS],
-                "b_author": author.type,
-                "b_operator": author.id,
-            },
-        )
-    ).one()
+    row = await _BUMPS[(internal, by_operator)].one(
+        conn,
+        b_id=conversation.id,
+        b_now=now,
+        b_preview=text[:PREVIEW_CHARS],
+        b_author=author.type,
+        b_operator=author.id,
+    )
     updated = to_conversation(row)
     assert updated.last_seq == seq, "the conversation changed without its row lock"
     message = Message(
@@ -338,7 +349,7 @@ def _summary_select() -> Any:
 
 async def conversation_summary(conn: AsyncConnection, conversation_id: int) -> ConversationSummary:
     """One conversation's inbox row; the caller has already checked access to it."""
-    row = (await conn.execute(_SUMMARY_ONE, {"b_id": conversation_id})).one()
+    row = await _SUMMARY_ONE.one(conn, b_id=conversation_id)
     return _summary(row._mapping)
 
 
@@ -391,4 +402,4 @@ def _summary(mapping: Any) -> ConversationSummary:
     )
 
 
-_SUMMARY_ONE = _summary_select().where(conversations.c.id == bindparam("b_id"))
+_SUMMARY_ONE = Prepared(_summary_select().where(conversations.c.id == bindparam("b_id")))

@@ -16,6 +16,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from doorstep.store.sqlite_writer import BUSY_TIMEOUT_MS, connect_writer
+
 
 class Database:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
@@ -34,8 +36,18 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block ends without an exception."""
-        async with self.writer.begin() as conn:
-            yield conn
+        if self.is_sqlite:
+            async with self.writer.begin() as conn:
+                yield conn
+            return
+        # PostgreSQL: asyncpg's own transaction, so that statements run on the driver
+        # connection (store/prepared.py) belong to it as well as the Core's; the Core, told
+        # the connection is in autocommit mode, begins and ends nothing itself.
+        async with self.writer.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            async with driver.transaction():
+                yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -64,12 +76,17 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
+    options: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    if immediate:
+        # The writer runs its in-transaction statements on the event loop's thread.
+        database = make_url(url).database or ":memory:"
+        options = {"async_creator": lambda: connect_writer(database)}
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=60,
-        connect_args={"timeout": 30},
+        **options,
         # Every write ends in its own COMMIT or ROLLBACK; a rollback on return to the pool
         # would be one more hop to SQLite's thread for nothing.
         pool_reset_on_return=None if immediate else "rollback",
@@ -80,17 +97,22 @@ def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: in
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (so BEGIN IMMEDIATE works).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            f"synchronous={synchronous}",
-            "foreign_keys=ON",
-            "busy_timeout=30000",
-        ):
+        pragmas = ["journal_mode=WAL", f"synchronous={synchronous}", "foreign_keys=ON"]
+        if not immediate:  # the writer waits for locks its own way (store/sqlite_writer.py)
+            pragmas.append(f"busy_timeout={BUSY_TIMEOUT_MS}")
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: a statement through the Core costs more than SQLite's BEGIN.
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(begin)
+        finally:
+            cursor.close()
 
     return engine

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from doorstep.store.prepared import Prepared
 from doorstep.store.tables import jobs
 
 PARKED = datetime(9999, 1, 1, tzinfo=UTC)  # a lease that never ends: given up after retries
@@ -39,22 +40,28 @@ async def enqueue(
     now: datetime,
 ) -> None:
     """Schedule a job; a job with the same key is rescheduled, not doubled."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(jobs).values(
-        kind=kind, key=key, due_at=due_at, payload=payload, attempts=0, created_at=now
+    await _ENQUEUE[conn.dialect.name].rows(
+        conn, kind=kind, key=key, due_at=due_at, payload=payload, created_at=now
     )
+
+
+def _enqueue(dialect: Any) -> Prepared:
+    stmt = dialect.insert(jobs).values(attempts=0)
     stmt = stmt.on_conflict_do_update(
         index_elements=[jobs.c.key],
         set_={
-            "kind": kind,
-            "due_at": due_at,
-            "payload": payload,
+            "kind": stmt.excluded.kind,
+            "due_at": stmt.excluded.due_at,
+            "payload": stmt.excluded.payload,
             "attempts": 0,
             "last_error": None,
             "locked_until": None,
         },
     )
-    await conn.execute(stmt)
+    return Prepared(stmt, keys=("kind", "key", "due_at", "payload", "created_at"))
+
+
+_ENQUEUE = {"sqlite": _enqueue(sqlite), "postgresql": _enqueue(postgresql)}
 
 
 async def cancel(conn: AsyncConnection, key: str) -> bool:

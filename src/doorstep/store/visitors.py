@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import Contact, Visitor
@@ -108,9 +108,17 @@ async def list_contacts(
     return [to_contact(r) for r in await conn.execute(stmt)]
 
 
-async def lock_contact(conn: AsyncConnection, contact_id: int) -> None:
-    """Serialise writers acting for one contact (PostgreSQL row lock; SQLite has one writer)."""
-    await conn.execute(select(contacts.c.id).where(contacts.c.id == contact_id).with_for_update())
+_LOCK_CONTACT = select(contacts.c.id).where(contacts.c.id == bindparam("b_id")).with_for_update()
+
+
+async def lock_contact(conn: AsyncConnection, contact_id: int) -> bool:
+    """Serialise writers acting for one contact; True when other writers may have run since
+    the transaction began (a PostgreSQL row lock), so what was read before is to be read
+    again. On SQLite the write transaction excludes every other writer from its start."""
+    if conn.dialect.name == "sqlite":
+        return False
+    await conn.execute(_LOCK_CONTACT, {"b_id": contact_id})
+    return True
 
 
 async def contacts_by_ids(conn: AsyncConnection, contact_ids: list[int]) -> list[Contact]:
