@@ -163,3 +163,41 @@ async def test_expired_console_sessions_are_purged_daily(ctx, clock, factory) ->
     assert await operators.operator_for_session(ctx, token) is None
     (again,) = await rows(ctx)
     assert again["key"] == "purge_sessions"
+
+
+class CountingWorker(Worker):
+    looks = 0
+
+    async def run_due(self) -> int:
+        self.looks += 1
+        return await super().run_due()
+
+
+async def _until(condition) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached in 5 s")
+
+
+async def test_a_job_due_after_the_next_look_does_not_wake_the_worker(ctx) -> None:
+    done = asyncio.get_running_loop().create_future()
+
+    async def handler(_ctx, payload):
+        done.set_result(payload)
+
+    worker = CountingWorker(ctx, {"test": handler})
+    worker.start()
+    try:
+        await _until(lambda: worker.sleeping_until is not None)
+        # Later than the worker's longest sleep: it would look in vain, so it is not woken.
+        await schedule(ctx, "later", timedelta(hours=1))
+        await asyncio.sleep(0.05)
+        assert worker.looks == 1
+        # Due before the next look: woken at once.
+        await schedule(ctx, "now", timedelta(0), hello="world")
+        assert await asyncio.wait_for(done, timeout=5) == {"hello": "world"}
+        assert worker.looks == 2
+    finally:
+        await worker.stop()

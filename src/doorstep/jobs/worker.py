@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from doorstep.domain.events import Event
@@ -28,6 +28,8 @@ class Worker:
         self.handlers = handlers
         self.batch = batch
         self._wake = asyncio.Event()
+        # When the worker will look next of its own accord; None while it is looking.
+        self._sleeping_until: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -43,9 +45,27 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    @property
+    def sleeping_until(self) -> datetime | None:
+        """When the worker looks for due jobs next unless woken; None while it looks."""
+        return self._sleeping_until
+
     async def _on_event(self, event: Event) -> None:
-        if event.type == JOB_SCHEDULED:
+        if event.type == JOB_SCHEDULED and self._due_before_next_look(event):
             self._wake.set()
+
+    def _due_before_next_look(self, event: Event) -> bool:
+        # A job due after the worker's next look needs no wake-up (and no database round):
+        # the most common case, an automatic reply due in a minute while another is due sooner
+        # or the worker sleeps its longest.
+        sleeping_until = self._sleeping_until
+        due_at = event.meta.get("due_at")
+        if sleeping_until is None or not isinstance(due_at, str):
+            return True
+        try:
+            return datetime.fromisoformat(due_at) < sleeping_until
+        except (TypeError, ValueError):
+            return True
 
     async def run_due(self) -> int:
         """Run every job due now; returns how many ran (tests call this with a manual clock)."""
@@ -71,5 +91,8 @@ class Worker:
             now = self.ctx.clock.now()
             delay = MAX_SLEEP if due is None else (due - now).total_seconds()
             if delay > 0:
+                delay = min(delay, MAX_SLEEP)
+                self._sleeping_until = now + timedelta(seconds=delay)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=min(delay, MAX_SLEEP))
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                self._sleeping_until = None

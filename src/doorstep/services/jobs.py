@@ -26,7 +26,7 @@ async def schedule_job(
     await store.enqueue(
         uow.conn, kind=kind, key=key, due_at=due_at, payload=payload or {}, now=uow.now
     )
-    uow.emit(Event(JOB_SCHEDULED, meta={"key": key}))
+    uow.emit(Event(JOB_SCHEDULED, meta={"key": key, "due_at": due_at.isoformat()}))
 
 
 async def cancel_job(uow: UnitOfWork, key: str) -> bool:
