@@ -64,7 +64,7 @@ class Worker:
             return True
         try:
             return datetime.fromisoformat(due_at) < sleeping_until
-        except (TypeError, ValueError):
+        except ValueError:
             return True
 
     async def run_due(self) -> int:

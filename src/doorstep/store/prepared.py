@@ -41,7 +41,9 @@ class PreparedRow:
 
 
 @dataclass(frozen=True, slots=True)
-class _Form:
+class CompiledStatement:
+    """A statement compiled for one dialect, with the Core's converters for its values."""
+
     sql: str
     # Per positional parameter: its name, the literal value when the caller gives none, and
     # the converter the Core would apply.
@@ -50,7 +52,7 @@ class _Form:
     columns: tuple[tuple[str, Callable[[Any], Any] | None], ...]
 
     @classmethod
-    def compile(cls, dialect: Dialect, stmt: Executable, keys: Sequence[str]) -> _Form:
+    def compile(cls, dialect: Dialect, stmt: Executable, keys: Sequence[str]) -> CompiledStatement:
         compiled: Any = stmt.compile(dialect=dialect, column_keys=list(keys) or None)
         parameters = []
         for name in compiled.positiontup or ():
@@ -89,13 +91,14 @@ class Prepared:
     def __init__(self, stmt: Executable, *, keys: Sequence[str] = ()) -> None:
         self.stmt = stmt
         self.keys = tuple(keys)
-        self._forms: dict[str, _Form] = {}
+        self._forms: dict[str, CompiledStatement] = {}
 
     async def rows(self, conn: AsyncConnection, **values: Any) -> list[PreparedRow]:
         dialect = conn.dialect
         form = self._forms.get(dialect.name)
         if form is None:
-            form = self._forms[dialect.name] = _Form.compile(dialect, self.stmt, self.keys)
+            form = CompiledStatement.compile(dialect, self.stmt, self.keys)
+            self._forms[dialect.name] = form
         driver: Any = (await conn.get_raw_connection()).driver_connection
         if dialect.name == "sqlite":
             found = await driver.execute_fetchall(form.sql, form.bind(values))

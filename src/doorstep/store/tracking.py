@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 
 from doorstep.store.engine import Database
+from doorstep.store.prepared import CompiledStatement
 from doorstep.store.tables import contacts, page_views, visitor_events, visits
 
 
@@ -168,15 +169,13 @@ class _SqliteStatement:
     def compile(
         cls, dialect: Dialect, stmt: Executable, keys: Sequence[str], *, multirow: bool
     ) -> _SqliteStatement:
-        compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
-        sql, names = compiled.string, tuple(compiled.positiontup or ())
+        compiled = CompiledStatement.compile(dialect, stmt, keys)
+        sql = compiled.sql
+        names = tuple(name for name, _literal, _convert in compiled.parameters)
         missing = set(names) - set(keys)
         if missing:  # a column default the Core would have filled in: pass it explicitly
             raise ValueError(f"rows lack {sorted(missing)} for {sql!r}")
-        converters = tuple(
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in names
-        )
+        converters = tuple(convert for _name, _literal, convert in compiled.parameters)
         if not multirow:
             return cls(sql, names, converters)
         row = "(" + ", ".join("?" * len(names)) + ")"
