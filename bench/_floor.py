@@ -3,6 +3,11 @@
 SQLite as Doorstep opens it (src/doorstep/store/engine.py): WAL, synchronous=FULL, a write
 transaction opened with BEGIN IMMEDIATE. PostgreSQL through asyncpg with the server's default
 synchronous_commit: one INSERT in autocommit, i.e. one round trip and one WAL flush.
+
+Commits are made back to back (`interval` 0) or one every `interval` seconds, as messages
+arrive at a given rate: a commit after an idle spell costs several times one in a tight loop
+on this kind of machine (the disk and the CPU have gone quiet), and Doorstep's messages at
+that rate pay the same.
 """
 
 from __future__ import annotations
@@ -18,18 +23,29 @@ import asyncpg
 ROW_TEXT = "Hi, a question about order #123: where is my parcel? (sent 1234567890123)"
 
 
-def sqlite_commits(path: Path, count: int, synchronous: str = "FULL") -> list[int]:
-    """Nanoseconds of each BEGIN IMMEDIATE + INSERT + COMMIT on a fresh WAL database."""
+def _until_next(interval: float, started_ns: int) -> float:
+    """Seconds left until `interval` after the start of the previous commit."""
+    return max(0.0, interval - (time.monotonic_ns() - started_ns) / 1e9)
+
+
+def sqlite_commits(
+    path: Path, count: int, synchronous: str = "FULL", interval: float = 0.0
+) -> list[int]:
+    """Nanoseconds of each BEGIN IMMEDIATE + INSERT + COMMIT on a WAL database."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={synchronous}")
         db.execute(
-            "CREATE TABLE t (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,"
-            " seq INTEGER NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY,"
+            " conversation_id INTEGER NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL,"
+            " created_at TEXT NOT NULL)"
         )
-        timings = []
+        timings: list[int] = []
+        started = time.monotonic_ns()
         for i in range(count):
+            if i and interval > 0:
+                time.sleep(_until_next(interval, started))
             started = time.monotonic_ns()
             db.execute("BEGIN IMMEDIATE")
             db.execute(
@@ -43,7 +59,7 @@ def sqlite_commits(path: Path, count: int, synchronous: str = "FULL") -> list[in
         db.close()
 
 
-async def _pg_commits(dsn: str, count: int) -> list[int]:
+async def _pg_commits(dsn: str, count: int, interval: float) -> list[int]:
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(
@@ -54,8 +70,11 @@ async def _pg_commits(dsn: str, count: int) -> list[int]:
             "INSERT INTO bench_floor (conversation_id, seq, text, created_at)"
             " VALUES ($1, $2, $3, now())"
         )
-        timings = []
+        timings: list[int] = []
+        started = time.monotonic_ns()
         for i in range(count):
+            if i and interval > 0:
+                await asyncio.sleep(_until_next(interval, started))
             started = time.monotonic_ns()
             await insert.fetch(i % 100, i, ROW_TEXT)  # autocommit: one statement, one commit
             timings.append(time.monotonic_ns() - started)
@@ -65,8 +84,8 @@ async def _pg_commits(dsn: str, count: int) -> list[int]:
         await conn.close()
 
 
-def pg_commits(dsn: str, count: int) -> list[int]:
-    return asyncio.run(_pg_commits(dsn, count))
+def pg_commits(dsn: str, count: int, interval: float = 0.0) -> list[int]:
+    return asyncio.run(_pg_commits(dsn, count, interval))
 
 
 def pg_setting(dsn: str, name: str) -> str:

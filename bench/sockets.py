@@ -4,16 +4,17 @@ For each database it starts, one after the other on loopback ports:
 
 1. the bare relay (bench/relay.py, same uvicorn settings as `doorstep serve`), driven by the
    same client as Doorstep: N idle visitor sockets for memory, then paced visitor messages;
-2. a loop of single-row durable commits on that database (the storage floor);
+2. single-row durable commits on that database (the storage floor): back to back, then at
+   each rate, one per message interval, as the messages will come;
 3. `doorstep serve` on a fresh data directory (SQLite) or a fresh database (PostgreSQL),
    seeded with the CLI, driven the same way as the relay.
 
 The client runs in a separate process. Latency is measured on the client's clock from the
 moment a visitor sends `message.send` to (a) the first operator socket receiving
 `message.created`, (b) every operator socket having received it, (c) the visitor receiving
-`message.ack`. Floor = relay latency + commit latency (p50 with p50, p99 with p99); the
-target is Doorstep p99 <= 2.0 x floor p99. Memory per idle visitor socket = server RSS growth
-over N sockets / N; the target is <= 1.5 x the relay's.
+`message.ack`. Floor = relay latency + commit latency at the same rate (p50 with p50, p99
+with p99); the target is Doorstep p99 <= 2.0 x floor p99. Memory per idle visitor socket =
+server RSS growth over N sockets / N; the target is <= 1.5 x the relay's.
 
     .venv/bin/python bench/sockets.py --visitors 1000 --operators 10 --database both --json out.json
 """
@@ -82,7 +83,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="admin DSN; a database doorstep_bench_<random> is created there and dropped after",
     )
-    parser.add_argument("--commits", type=int, default=1000, help="commits in the floor loop")
+    parser.add_argument(
+        "--commits", type=int, default=1000, help="commits in the back-to-back floor loop (1000)"
+    )
+    parser.add_argument(
+        "--floor-seconds",
+        type=float,
+        default=10.0,
+        help="seconds of paced commits at each rate, one per message interval (10)",
+    )
     parser.add_argument("--concurrency", type=int, default=50, help="handshakes at a time (50)")
     parser.add_argument(
         "--warm-visitors", type=int, default=50, help="sockets opened before the RSS baseline"
@@ -395,12 +404,22 @@ def run_database(
         url = _floor.with_database(args.postgres, name)
         out["postgresql_synchronous_commit"] = _floor.pg_setting(url, "synchronous_commit")
         out["postgresql_version"] = _floor.pg_setting(url, "server_version")
-        print(f"[{database}] commit floor ({args.commits} commits)", flush=True)
-        commits = _floor.pg_commits(url, args.commits)
+
+        def commits(count: int, interval: float) -> list[int]:
+            return _floor.pg_commits(url, count, interval)
     else:
-        print(f"[{database}] commit floor ({args.commits} commits)", flush=True)
-        commits = _floor.sqlite_commits(data_dir / "floor.db", args.commits)
-    out["commit_ms"] = summary_ms(commits)
+
+        def commits(count: int, interval: float) -> list[int]:
+            return _floor.sqlite_commits(data_dir / "floor.db", count, interval=interval)
+
+    print(f"[{database}] commit floor ({args.commits} commits back to back)", flush=True)
+    out["commit_ms"] = summary_ms(commits(args.commits, 0.0))
+    # The floor at each rate: commits paced like the messages, as the relay's half is.
+    out["commit_at_rate_ms"] = {}
+    for rate in args.rate:
+        count = max(50, min(args.commits, round(rate * args.floor_seconds)))
+        print(f"[{database}] commit floor ({count} commits at {rate:g}/s)", flush=True)
+        out["commit_at_rate_ms"][str(rate)] = summary_ms(commits(count, 1 / rate))
 
     print(f"[{database}] doorstep", flush=True)
     server = start_doorstep(data_dir, url, args.log_level, email=EMAIL, password=PASSWORD)
@@ -422,24 +441,31 @@ def run_database(
 
 def verdict(out: dict[str, Any]) -> dict[str, Any]:
     """Ratios against the floor at each rate, and the memory ratio."""
-    relay, door, commit = out["relay"], out["doorstep"], out["commit_ms"]
+    relay, door = out["relay"], out["doorstep"]
 
     def ratio(a: float | None, b: float | None) -> float | None:
         return a / b if a is not None and b else None
 
-    def added(relay_ms: dict[str, Any]) -> dict[str, float]:
+    def added(relay_ms: dict[str, Any], commit: dict[str, Any]) -> dict[str, float]:
         return {q: relay_ms[q] + commit[q] for q in ("p50", "p99") if relay_ms[q] is not None}
 
     rates = []
     for r, d in zip(relay["rates"], door["rates"], strict=True):
-        floor, ack_floor = added(r["deliver_first_ms"]), added(r["ack_ms"])
+        commit = out["commit_at_rate_ms"][str(d["rate"])]
+        floor, ack_floor = added(r["deliver_first_ms"], commit), added(r["ack_ms"], commit)
+        tight_floor = added(r["deliver_first_ms"], out["commit_ms"])
         p99_ratio = ratio(d["deliver_first_ms"]["p99"], floor.get("p99"))
         lost = max(d["lost_first"], d["lost_all"], d["lost_ack"])
         rates.append(
             {
                 "rate": d["rate"],
+                "commit_ms": commit,
                 "floor_ms": floor,
                 "ack_floor_ms": ack_floor,
+                "back_to_back_floor_ms": tight_floor,
+                "back_to_back_p99_ratio": ratio(
+                    d["deliver_first_ms"]["p99"], tight_floor.get("p99")
+                ),
                 "p50_ratio": ratio(d["deliver_first_ms"]["p50"], floor.get("p50")),
                 "p99_ratio": p99_ratio,
                 "ack_p99_ratio": ratio(d["ack_ms"]["p99"], ack_floor.get("p99")),
@@ -554,7 +580,12 @@ def report(result: dict[str, Any]) -> str:
                     f(r["connect_ms"]["p99"], 1),
                 ]
             )
-    out += [table(rows), "", "Against the floor: floor = relay first-delivery + one durable commit"]
+    out += [
+        table(rows),
+        "",
+        "Against the floor: floor = relay first-delivery + one durable commit made at the same",
+        "rate (b2b: the same with the commits made back to back, for comparison)",
+    ]
     rows = [
         [
             "database",
@@ -566,12 +597,15 @@ def report(result: dict[str, Any]) -> str:
             "doorstep p50",
             "p99",
             "p99/floor",
+            "b2b commit p99",
+            "p99/b2b floor",
             "mem ratio",
         ]
     ]
     for db, runs in result["databases"].items():
-        v, c = runs["verdict"], runs["commit_ms"]
+        v, b2b = runs["verdict"], runs["commit_ms"]
         for n, (vr, d) in enumerate(zip(v["rates"], runs["doorstep"]["rates"], strict=True)):
+            c = vr["commit_ms"]
             rows.append(
                 [
                     db,
@@ -583,6 +617,8 @@ def report(result: dict[str, Any]) -> str:
                     f(d["deliver_first_ms"]["p50"], 2),
                     f(d["deliver_first_ms"]["p99"], 2),
                     f(vr["p99_ratio"], 2) + (" ok" if vr["latency_ok"] else " MISS"),
+                    f(b2b["p99"], 2),
+                    f(vr["back_to_back_p99_ratio"], 2),
                     (f(v["memory_ratio"], 2) + (" ok" if v["memory_ok"] else " MISS"))
                     if n == 0
                     else "",
@@ -636,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
                 "rate",
                 "warmup",
                 "commits",
+                "floor_seconds",
                 "concurrency",
                 "warm_visitors",
                 "log_level",
