@@ -24,25 +24,25 @@ async def db(tmp_path: Path):
 
 
 async def _threads_of_statements(db: Database, work) -> dict[str, int]:
-    """Run `work` in a write transaction; which thread ran each statement, by its first word."""
+    """Run `work(db, driver)`; which thread ran each statement, by its first word."""
     seen: dict[str, int] = {}
-    async with db.writer.connect() as conn:
+
+    def trace(statement: str) -> None:
+        seen[statement.split()[0].upper()] = threading.get_ident()
+
+    async with db.writer.connect() as conn:  # the pool's one writer connection
         driver = (await conn.get_raw_connection()).driver_connection
-
-        def trace(statement: str) -> None:
-            seen[statement.split()[0].upper()] = threading.get_ident()
-
-        await driver._execute(driver._conn.set_trace_callback, trace)
-        try:
-            await work(conn, driver)
-        finally:
-            await driver._execute(driver._conn.set_trace_callback, None)
+    driver._conn.set_trace_callback(trace)
+    try:
+        await work(db, driver)
+    finally:
+        driver._conn.set_trace_callback(None)
     return seen
 
 
 async def test_statements_and_quick_commits_run_on_the_event_loops_thread(db) -> None:
-    async def work(conn, _driver):
-        async with conn.begin():
+    async def work(db, _driver):
+        async with db.transaction() as conn:
             await conn.execute(text("INSERT INTO t VALUES (1)"))
             await conn.execute(text("SELECT n FROM t"))
 
@@ -52,9 +52,9 @@ async def test_statements_and_quick_commits_run_on_the_event_loops_thread(db) ->
 
 
 async def test_commits_go_to_the_connections_thread_when_the_disk_is_slow(db) -> None:
-    async def work(conn, driver):
+    async def work(db, driver):
         driver.commit_seconds = INLINE_COMMIT_SECONDS * 10  # as after slow commits
-        async with conn.begin():
+        async with db.transaction() as conn:
             await conn.execute(text("INSERT INTO t VALUES (1)"))
 
     seen = await _threads_of_statements(db, work)
@@ -63,7 +63,7 @@ async def test_commits_go_to_the_connections_thread_when_the_disk_is_slow(db) ->
 
 
 async def test_a_statement_outside_a_transaction_runs_on_the_connections_thread(db) -> None:
-    async def work(_conn, driver):
+    async def work(_db, driver):
         await driver.execute("INSERT INTO t VALUES (2)")
 
     seen = await _threads_of_statements(db, work)

@@ -7,6 +7,7 @@ transactions with BEGIN IMMEDIATE, so concurrent writers queue in the pool inste
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,19 +36,31 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction, committed when the block ends without an exception."""
-        if self.is_sqlite:
-            async with self.writer.begin() as conn:
-                yield conn
-            return
-        # PostgreSQL: asyncpg's own transaction, so that statements run on the driver
-        # connection (store/prepared.py) belong to it as well as the Core's; the Core, told
-        # the connection is in autocommit mode, begins and ends nothing itself.
+        """A write transaction, committed when the block ends without an exception.
+
+        The transaction is the driver's own (BEGIN IMMEDIATE on SQLite, asyncpg's on
+        PostgreSQL) and the Core's connection is in autocommit mode, so statements run by the
+        Core and statements run on the driver (store/prepared.py) belong to it alike, and no
+        Core bookkeeping runs around BEGIN and COMMIT.
+        """
         async with self.writer.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
             driver: Any = (await conn.get_raw_connection()).driver_connection
-            async with driver.transaction():
+            if not self.is_sqlite:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                async with driver.transaction():
+                    yield conn
+                return
+            # Runs here, or waits for another process's lock on SQLite's thread.
+            await driver.execute_fetchall("BEGIN IMMEDIATE")
+            try:
                 yield conn
+                await driver.commit()
+            except BaseException:
+                try:
+                    await driver.rollback()
+                except (sqlite3.Error, ValueError):
+                    await conn.invalidate()  # never hand a connection in a transaction back
+                raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -81,6 +94,9 @@ def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: in
         # The writer runs its in-transaction statements on the event loop's thread.
         database = make_url(url).database or ":memory:"
         options = {"async_creator": lambda: connect_writer(database)}
+    if immediate:
+        # Database.transaction begins and commits on the driver; the Core never does.
+        options["isolation_level"] = "AUTOCOMMIT"
     engine = create_async_engine(
         url,
         pool_size=pool_size,
@@ -104,15 +120,15 @@ def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: in
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    if not immediate:
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # Straight to the driver: a statement through the Core costs more than SQLite's BEGIN.
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(begin)
-        finally:
-            cursor.close()
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            # Straight to the driver: a statement through the Core costs more than the BEGIN.
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute("BEGIN")
+            finally:
+                cursor.close()
 
     return engine

@@ -22,9 +22,8 @@ def alembic_config(connection: Any | None = None) -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    async with db.writer.connect() as conn:
+    async with db.transaction() as conn:
         await conn.run_sync(_run_upgrade, revision)
-        await conn.commit()
 
 
 def _run_upgrade(sync_conn: Any, revision: str) -> None:
@@ -41,8 +40,7 @@ async def current_revision(conn: AsyncConnection) -> str | None:
 
 
 async def downgrade(db: Database, revision: str) -> None:
-    async with db.writer.connect() as conn:
+    async with db.transaction() as conn:
         await conn.run_sync(
             lambda sync_conn: command.downgrade(alembic_config(sync_conn), revision)
         )
-        await conn.commit()

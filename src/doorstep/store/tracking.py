@@ -239,29 +239,21 @@ async def _write_facts_sqlite(db: Database, batch: FactRows) -> None:
     ]
     if not executions:
         return
-    # The engine's single writer connection, so that this waits for other writers like any
-    # transaction does (store/engine.py); SQLAlchemy begins nothing on it here.
-    async with db.writer.connect() as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
-        if len(executions) == 1 and not executions[0][2] and driver.isolation_level is None:
-            # One statement is atomic by itself: no BEGIN and COMMIT (the connection is in
-            # autocommit mode between transactions, store/engine.py).
+    if len(executions) == 1 and not executions[0][2]:
+        # One statement is atomic by itself: no BEGIN and COMMIT. The engine's single writer
+        # connection, so that this waits for other writers like any transaction does, and in
+        # autocommit mode between transactions (store/engine.py).
+        async with db.writer.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
             await driver.execute(executions[0][0], executions[0][1])
-            return
-        await driver.execute("BEGIN IMMEDIATE")
-        try:
-            for sql, parameters, many in executions:
-                if many:
-                    await driver.executemany(sql, parameters)
-                else:
-                    await driver.execute(sql, parameters)
-            await driver.execute("COMMIT")
-        except BaseException:
-            try:
-                await driver.execute("ROLLBACK")
-            except (sqlite3.Error, ValueError):
-                await conn.invalidate()  # never hand a connection in a transaction back
-            raise
+        return
+    async with db.transaction() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        for sql, parameters, many in executions:
+            if many:
+                await driver.executemany(sql, parameters)
+            else:
+                await driver.execute(sql, parameters)
 
 
 async def visit_page_counts(conn: AsyncConnection, visit_ids: list[int]) -> dict[int, int]:
