@@ -7,6 +7,7 @@ transactions with BEGIN IMMEDIATE, so concurrent writers queue in the pool inste
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,6 +51,9 @@ class Database:
                 async with driver.transaction():
                     yield conn
                 return
+            # The transaction holds the event loop until it commits (store/sqlite_writer.py):
+            # first let what is ready run, such as the sends of the message before.
+            await asyncio.sleep(0)
             # Runs here, or waits for another process's lock on SQLite's thread.
             await driver.execute_fetchall("BEGIN IMMEDIATE")
             try:
