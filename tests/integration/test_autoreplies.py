@@ -211,6 +211,28 @@ async def test_nobody_online_rules_wait_for_a_rule_that_fits_when_operators_are_
     assert [m.text for m in system(await messages_of(ctx, visitor))] == ["Busy, sorry!"]
 
 
+async def test_the_timer_is_set_for_the_first_rule_that_can_answer_or_not_at_all(
+    ctx, clock, factory: Factory
+) -> None:
+    # The default rules of a UTC site on Monday at 10:00: working hours (60 s) are in force,
+    # the night, lunch and weekend rules ("nobody online", at once) are not.
+    site = await factory.site()
+    admin = await factory.operator(site, role="admin")
+    await operators.connect_console(ctx, admin)
+    visitor = await factory.visitor(site)
+    await conversations.send_visitor_message(ctx, visitor, text="Hi", client_msg_id="m1")
+    async with ctx.db.read() as conn:
+        (job,) = await job_store.pending(conn)
+    assert job["due_at"] == MONDAY_10 + timedelta(seconds=60)
+    # At 23:00 only the night rule is in force, and operators are online: nothing can answer
+    # this wait, so no timer is set (and no job wakes for nothing).
+    clock.set(MONDAY_10.replace(hour=23))
+    night_visitor = await factory.visitor(site)
+    await conversations.send_visitor_message(ctx, night_visitor, text="Hi", client_msg_id="m2")
+    async with ctx.db.read() as conn:
+        assert [j["key"] for j in await job_store.pending(conn)] == [job["key"]]
+
+
 async def test_the_schedule_in_force_when_the_visitor_wrote_chooses_the_reply(
     ctx, clock, factory: Factory
 ) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from doorstep.domain.autoreply import NOTHING, Rule, View, decide
+from doorstep.domain.autoreply import NOTHING, Rule, View, applies, decide, first_check
 from doorstep.domain.schedules import Schedule, WeeklyRange
 
 WROTE = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)  # a Monday
@@ -120,3 +121,39 @@ def test_the_promises_hold_for_any_rules(rule_list, v, seconds) -> None:
         assert not (decision.ask_email and v.email_known)
     if decision.check_at is not None:
         assert decision.check_at > now and decision.send is None
+
+
+def test_the_first_check_is_the_first_moment_a_rule_can_answer() -> None:
+    at_night = WROTE.replace(hour=23)
+    assert first_check([WORKING, NIGHT], WROTE, operators_online=True) == WROTE + WORKING.timeout
+    assert first_check([WORKING, NIGHT], at_night, operators_online=False) == at_night
+    # At night the office rule is out, and "nobody online at once" is judged now: no timer.
+    assert first_check([WORKING, NIGHT], at_night, operators_online=True) is None
+    # Presence may change before a later timeout: that rule still sets the timer.
+    later = replace(NIGHT, timeout=timedelta(minutes=5))
+    assert first_check([later], at_night, operators_online=True) == at_night + later.timeout
+    assert first_check([replace(WORKING, enabled=False)], WROTE, operators_online=True) is None
+
+
+@given(
+    timeouts=st.lists(st.integers(0, 3600), min_size=1, max_size=4),
+    conditions=st.lists(st.sampled_from(["nobody_online", "nobody_replied"]), min_size=4),
+    schedules=st.lists(st.sampled_from([None, OFFICE, AFTER_HOURS]), min_size=4),
+    minute=st.integers(0, 7 * 24 * 60 - 1),
+    online=st.booleans(),
+)
+def test_the_first_check_never_comes_after_a_rule_that_applies_is_due(
+    timeouts, conditions, schedules, minute, online
+) -> None:
+    rules = [
+        Rule(n, n, conditions[n], timedelta(seconds=t), "hi", schedule=schedules[n])
+        for n, t in enumerate(timeouts)
+    ]
+    wrote = WROTE + timedelta(minutes=minute)
+    check = first_check(rules, wrote, online)
+    for rule in rules:
+        # Presence judged at the rule's due time: the same as now for a rule due at once,
+        # either way for a later one.
+        for online_then in {online} if not rule.timeout else {True, False}:
+            if applies(rule, view(waiting_since=wrote, operators_online=online_then)):
+                assert check is not None and check <= wrote + rule.timeout

@@ -82,6 +82,25 @@ def decide(rules: list[Rule], view: View, now: datetime) -> Decision:
     return Decision(check_at=due)
 
 
+def first_check(
+    rules: list[Rule], waiting_since: datetime, operators_online: bool
+) -> datetime | None:
+    """When to look first at a wait that starts now; None when no rule can answer it.
+
+    A rule whose schedule is not in force when the visitor writes never answers this wait
+    (see `applies`), nor does a "nobody online" rule due at once while operators are online:
+    it is judged now. What can change meanwhile (presence, segments) is left to `decide`.
+    """
+    due = [
+        waiting_since + rule.timeout
+        for rule in rules
+        if rule.enabled
+        and (rule.schedule is None or is_open(rule.schedule, waiting_since))
+        and not (rule.condition == "nobody_online" and operators_online and not rule.timeout)
+    ]
+    return min(due, default=None)
+
+
 def choose(rules: list[Rule], view: View) -> Rule | None:
     """The rule that answers this conversation: the first by priority that applies."""
     for rule in sorted(rules, key=lambda r: (r.priority, r.id)):

@@ -1,23 +1,23 @@
 """Automatic replies at run time: the timer a visitor's message starts, and what it does.
 
 A visitor message that starts a wait schedules one durable job per conversation for the
-shortest timeout of the site's rules; an operator's reply or resolving the conversation
-cancels it. The job builds a view of the conversation and asks the pure `decide`: send a
-rule's reply now, or look again at the exact instant a rule's timeout ends. Sending happens
-under the conversation's row lock and re-checks everything, so a job that runs twice (a
-worker died after sending) sends nothing the second time (docs/autoreplies.md).
+first moment a rule could answer (`first_check`), or none; an operator's reply or resolving
+the conversation cancels it. The job builds a view of the conversation and asks the pure
+`decide`: send a rule's reply now, or look again at the exact instant a rule's timeout ends.
+Sending happens under the conversation's row lock and re-checks everything, so a job that
+runs twice (a worker died after sending) sends nothing the second time (docs/autoreplies.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain import availability, templating
-from doorstep.domain.autoreply import Decision, View, decide
+from doorstep.domain.autoreply import Decision, View, decide, first_check
 from doorstep.domain.autoreply_settings import StoredRule, StoredSchedule
 from doorstep.domain.email_address import mask_email
 from doorstep.domain.models import Author, Contact, Conversation, Site
@@ -41,27 +41,26 @@ def job_key(conversation_id: int) -> str:
 
 
 async def after_visitor_message(
-    uow: UnitOfWork, before: Conversation | None, after: Conversation
+    ctx: Ctx, uow: UnitOfWork, before: Conversation | None, after: Conversation
 ) -> None:
     """Start the timer when this message begins a wait for an answer.
 
     Messages written while the visitor already waits change nothing: the wait, and so the
-    timer, started with the first of them.
+    timer, started with the first of them. The timer is set for the first moment a rule could
+    answer; when none can, there is none.
     """
     if after.operator_replied_at is not None:
         return
     if before is not None and before.last_message_author == "visitor":
         return
-    timeout = await store.shortest_timeout(uow.conn, after.site_id)
-    if timeout is None:
+    site = await site_store.site_by_id(uow.conn, after.site_id)
+    assert site is not None
+    setup = await site_setup(uow.conn, site)
+    online = await operators_online(ctx, uow.conn, site.id)
+    due = first_check(setup.domain_rules(), uow.now, online)
+    if due is None:
         return
-    await schedule_job(
-        uow,
-        JOB_KIND,
-        job_key(after.id),
-        uow.now + timedelta(seconds=timeout),
-        {"conversation_id": after.id},
-    )
+    await schedule_job(uow, JOB_KIND, job_key(after.id), due, {"conversation_id": after.id})
 
 
 async def stop_waiting(uow: UnitOfWork, before: Conversation) -> None:

@@ -104,7 +104,7 @@ async def send_visitor_message(
         if appended is None:
             return await _stored(uow, conversation, client_id)  # type: ignore[return-value]
         message, conversation = appended
-        await autoreplies.after_visitor_message(uow, before, conversation)
+        await autoreplies.after_visitor_message(ctx, uow, before, conversation)
         await announce_message(uow, conversation, message, created=created)
     return Sent(message, conversation, True)
 

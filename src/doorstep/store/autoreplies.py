@@ -33,11 +33,13 @@ def _schedule_values(form: ScheduleForm) -> dict[str, Any]:
     return {k: data[k] for k in ("name", "staffed", "weekly", "exceptions", "holiday_country")}
 
 
+_SCHEDULES_OF_SITE = Prepared(
+    select(schedules).where(schedules.c.site_id == bindparam("b_site")).order_by(schedules.c.id)
+)
+
+
 async def schedules_of_site(conn: AsyncConnection, site_id: int) -> list[StoredSchedule]:
-    rows = await conn.execute(
-        select(schedules).where(schedules.c.site_id == site_id).order_by(schedules.c.id)
-    )
-    return [_to_schedule(row) for row in rows]
+    return [_to_schedule(row) for row in await _SCHEDULES_OF_SITE.rows(conn, b_site=site_id)]
 
 
 async def schedule_by_id(conn: AsyncConnection, schedule_id: int) -> StoredSchedule | None:
@@ -107,13 +109,15 @@ def _to_rule(row: Any) -> StoredRule:
     return StoredRule(m["id"], m["site_id"], settings, m["created_at"], m["updated_at"])
 
 
+_RULES_OF_SITE = Prepared(
+    select(autoreply_rules)
+    .where(autoreply_rules.c.site_id == bindparam("b_site"))
+    .order_by(autoreply_rules.c.priority, autoreply_rules.c.id)
+)
+
+
 async def rules_of_site(conn: AsyncConnection, site_id: int) -> list[StoredRule]:
-    rows = await conn.execute(
-        select(autoreply_rules)
-        .where(autoreply_rules.c.site_id == site_id)
-        .order_by(autoreply_rules.c.priority, autoreply_rules.c.id)
-    )
-    return [_to_rule(row) for row in rows]
+    return [_to_rule(row) for row in await _RULES_OF_SITE.rows(conn, b_site=site_id)]
 
 
 async def rule_by_id(conn: AsyncConnection, rule_id: int) -> StoredRule | None:
@@ -151,18 +155,6 @@ async def update_rule(
 
 async def delete_rule(conn: AsyncConnection, rule_id: int) -> None:
     await conn.execute(delete(autoreply_rules).where(autoreply_rules.c.id == rule_id))
-
-
-_SHORTEST_TIMEOUT = Prepared(
-    select(func.min(autoreply_rules.c.timeout_seconds)).where(
-        autoreply_rules.c.site_id == bindparam("b_site"), autoreply_rules.c.enabled.is_(True)
-    )
-)
-
-
-async def shortest_timeout(conn: AsyncConnection, site_id: int) -> int | None:
-    """The shortest timeout among the site's enabled rules: when to look first."""
-    return await _SHORTEST_TIMEOUT.scalar(conn, b_site=site_id)
 
 
 # --- replies sent and leads ----------------------------------------------------------------

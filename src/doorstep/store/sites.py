@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import Operator, Site
+from doorstep.store.prepared import Prepared
 from doorstep.store.rows import to_operator, to_site
 from doorstep.store.tables import operators, site_members, sites
 
@@ -45,8 +46,11 @@ async def site_by_key(conn: AsyncConnection, key: str) -> Site | None:
     return to_site(row) if row else None
 
 
+_SITE_BY_ID = Prepared(select(sites).where(sites.c.id == bindparam("b_id")))
+
+
 async def site_by_id(conn: AsyncConnection, site_id: int) -> Site | None:
-    row = (await conn.execute(select(sites).where(sites.c.id == site_id))).first()
+    row = await _SITE_BY_ID.first(conn, b_id=site_id)
     return to_site(row) if row else None
 
 
@@ -77,14 +81,16 @@ async def add_member(conn: AsyncConnection, site_id: int, operator_id: int) -> N
         await conn.execute(insert(site_members).values(site_id=site_id, operator_id=operator_id))
 
 
+_TEAM_OF_SITE = Prepared(
+    select(operators)
+    .join(site_members, site_members.c.operator_id == operators.c.id)
+    .where(site_members.c.site_id == bindparam("b_site"))
+    .order_by(operators.c.id)
+)
+
+
 async def team_of_site(conn: AsyncConnection, site_id: int) -> list[Operator]:
-    query = (
-        select(operators)
-        .join(site_members, site_members.c.operator_id == operators.c.id)
-        .where(site_members.c.site_id == site_id)
-        .order_by(operators.c.id)
-    )
-    return [to_operator(r) for r in await conn.execute(query)]
+    return [to_operator(r) for r in await _TEAM_OF_SITE.rows(conn, b_site=site_id)]
 
 
 async def update_site(conn: AsyncConnection, site_id: int, **values: object) -> Site:
