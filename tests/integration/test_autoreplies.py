@@ -16,6 +16,7 @@ from doorstep.services import (
     email_capture,
     operators,
     privacy,
+    sites,
     visitors,
 )
 from doorstep.services.context import build_ctx
@@ -231,6 +232,36 @@ async def test_the_timer_is_set_for_the_first_rule_that_can_answer_or_not_at_all
     await conversations.send_visitor_message(ctx, night_visitor, text="Hi", client_msg_id="m2")
     async with ctx.db.read() as conn:
         assert [j["key"] for j in await job_store.pending(conn)] == [job["key"]]
+
+
+async def test_a_changed_rule_sets_the_next_timer_at_once(ctx, factory: Factory) -> None:
+    site, admin, rule = await only_rule(ctx, factory, condition="nobody_replied")
+    first, second = await factory.visitor(site), await factory.visitor(site)
+    await conversations.send_visitor_message(ctx, first, text="Hi", client_msg_id="m1")
+    await autoreply_settings.update_rule(ctx, admin, rule.id, {"timeout_seconds": 90})
+    await conversations.send_visitor_message(ctx, second, text="Hi", client_msg_id="m2")
+    async with ctx.db.read() as conn:
+        due = sorted(job["due_at"] for job in await job_store.pending(conn))
+    assert due == [MONDAY_10 + timedelta(seconds=30), MONDAY_10 + timedelta(seconds=90)]
+    # A disabled rule sets no timer.
+    await autoreply_settings.update_rule(ctx, admin, rule.id, {"enabled": False})
+    third = await factory.visitor(site)
+    await conversations.send_visitor_message(ctx, third, text="Hi", client_msg_id="m3")
+    async with ctx.db.read() as conn:
+        assert len(await job_store.pending(conn)) == 2
+
+
+async def test_a_new_time_zone_sets_the_next_timer_by_its_hours(ctx, factory: Factory) -> None:
+    site = await factory.site()  # UTC: Monday 10:00 is working hours (a 60 s rule)
+    admin = await factory.operator(site, role="admin")
+    first, second = await factory.visitor(site), await factory.visitor(site)
+    await conversations.send_visitor_message(ctx, first, text="Hi", client_msg_id="m1")
+    # In Tokyo it is 19:00: the night rule answers at once, nobody being online.
+    await sites.update_site(ctx, admin, site.id, {"timezone": "Asia/Tokyo"})
+    await conversations.send_visitor_message(ctx, second, text="Hi", client_msg_id="m2")
+    async with ctx.db.read() as conn:
+        due = sorted(job["due_at"] for job in await job_store.pending(conn))
+    assert due == [MONDAY_10, MONDAY_10 + timedelta(seconds=60)]
 
 
 async def test_the_schedule_in_force_when_the_visitor_wrote_chooses_the_reply(

@@ -20,9 +20,10 @@ from doorstep.domain import availability, templating
 from doorstep.domain.autoreply import Decision, View, decide, first_check
 from doorstep.domain.autoreply_settings import StoredRule, StoredSchedule
 from doorstep.domain.email_address import mask_email
+from doorstep.domain.events import Event
 from doorstep.domain.models import Author, Contact, Conversation, Site
 from doorstep.domain.schedules import Schedule
-from doorstep.services.context import Ctx
+from doorstep.services.context import AUTOREPLY_SETUP_CHANGED, Ctx
 from doorstep.services.jobs import cancel_job, schedule_job
 from doorstep.services.message_events import announce_message
 from doorstep.services.operators import effective_status
@@ -53,14 +54,27 @@ async def after_visitor_message(
         return
     if before is not None and before.last_message_author == "visitor":
         return
-    site = await site_store.site_by_id(uow.conn, after.site_id)
-    assert site is not None
-    setup = await site_setup(uow.conn, site)
-    online = await operators_online(ctx, uow.conn, site.id)
+    setup = await _cached_setup(ctx, uow.conn, after.site_id)
+    online = await operators_online(ctx, uow.conn, after.site_id)
     due = first_check(setup.domain_rules(), uow.now, online)
     if due is None:
         return
     await schedule_job(uow, JOB_KIND, job_key(after.id), due, {"conversation_id": after.id})
+
+
+async def _cached_setup(ctx: Ctx, conn: AsyncConnection, site_id: int) -> SiteSetup:
+    """The site's setup from this node's memory; read when missing or changed since."""
+    setup: SiteSetup | None = ctx.autoreply_setups.get(site_id)
+    if setup is None:
+        site = await site_store.site_by_id(conn, site_id)
+        assert site is not None
+        setup = ctx.autoreply_setups[site_id] = await site_setup(conn, site)
+    return setup
+
+
+def setup_changed(uow: UnitOfWork, site_id: int) -> None:
+    """Tell every node, once committed, that the site's schedules, rules or time zone changed."""
+    uow.emit(Event(AUTOREPLY_SETUP_CHANGED, meta={"site_id": site_id}))
 
 
 async def stop_waiting(uow: UnitOfWork, before: Conversation) -> None:

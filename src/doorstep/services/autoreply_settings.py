@@ -82,6 +82,7 @@ async def create_schedule(
                 f"a site has at most {MAX_SCHEDULES_PER_SITE} schedules", code="too_many_schedules"
             )
         schedule = await store.insert_schedule(uow.conn, site.id, form, uow.now)
+        autoreplies.setup_changed(uow, site.id)
     return ScheduleView(schedule, site, uow.now)
 
 
@@ -113,13 +114,14 @@ async def update_schedule(
         schedule, site = await _access_schedule(uow.conn, operator, schedule_id)
         form = parse_form({**schedule.form.public(), **changes})
         schedule = await store.update_schedule(uow.conn, schedule.id, form, uow.now)
+        autoreplies.setup_changed(uow, site.id)
     return ScheduleView(schedule, site, uow.now)
 
 
 async def delete_schedule(ctx: Ctx, operator: Operator, schedule_id: int) -> None:
     _admin(operator)
     async with unit_of_work(ctx) as uow:
-        schedule, _site = await _access_schedule(uow.conn, operator, schedule_id)
+        schedule, site = await _access_schedule(uow.conn, operator, schedule_id)
         users = await store.rule_names_using(uow.conn, "schedule_id", schedule.id)
         if users:
             raise Conflict(
@@ -127,6 +129,7 @@ async def delete_schedule(ctx: Ctx, operator: Operator, schedule_id: int) -> Non
                 code="schedule_in_use",
             )
         await store.delete_schedule(uow.conn, schedule.id)
+        autoreplies.setup_changed(uow, site.id)
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -166,6 +169,7 @@ async def create_rule(
             data = {**data, "priority": last + 10}
         settings = parse_rule(data)
         await _check_references(uow.conn, site, settings)
+        autoreplies.setup_changed(uow, site.id)
         return await store.insert_rule(uow.conn, site.id, settings, uow.now)
 
 
@@ -186,14 +190,16 @@ async def update_rule(
         rule, site = await _access_rule(uow.conn, operator, rule_id)
         settings = parse_rule({**rule.settings.public(), **changes})
         await _check_references(uow.conn, site, settings)
+        autoreplies.setup_changed(uow, site.id)
         return await store.update_rule(uow.conn, rule.id, settings, uow.now)
 
 
 async def delete_rule(ctx: Ctx, operator: Operator, rule_id: int) -> None:
     _admin(operator)
     async with unit_of_work(ctx) as uow:
-        rule, _site = await _access_rule(uow.conn, operator, rule_id)
+        rule, site = await _access_rule(uow.conn, operator, rule_id)
         await store.delete_rule(uow.conn, rule.id)
+        autoreplies.setup_changed(uow, site.id)
 
 
 # --- defaults ------------------------------------------------------------------------------

@@ -12,9 +12,13 @@ from doorstep.bus.local import LocalBus
 from doorstep.bus.presence import LocalPresence, VisitorPresence
 from doorstep.clock import Clock, SystemClock
 from doorstep.config import Settings
+from doorstep.domain.events import Event
 from doorstep.geo import Locator
 from doorstep.services.facts import FactWriter
 from doorstep.store.engine import Database
+
+# A site's automatic-reply setup (schedules, rules, time zone) changed: cached copies go.
+AUTOREPLY_SETUP_CHANGED = "autoreply.setup_changed"
 
 
 @dataclass
@@ -29,10 +33,18 @@ class Ctx:
     visitors_live: VisitorPresence = field(default_factory=VisitorPresence)
     # The current visit of each visitor with an open socket on this node (services/tracking.py).
     visits: dict[int, Any] = field(default_factory=dict)
+    # Each site's automatic-reply setup as a visitor's first message needs it
+    # (services/autoreplies.py), dropped on every node when it changes.
+    autoreply_setups: dict[int, Any] = field(default_factory=dict)
     facts: FactWriter = field(init=False)
 
     def __post_init__(self) -> None:
         self.facts = FactWriter(self.db, self.bus)
+        self.bus.subscribe(self._forget_changed)
+
+    async def _forget_changed(self, event: Event) -> None:
+        if event.type == AUTOREPLY_SETUP_CHANGED:
+            self.autoreply_setups.pop(event.meta.get("site_id"), None)
 
 
 def build_ctx(settings: Settings, *, clock: Clock | None = None) -> Ctx:

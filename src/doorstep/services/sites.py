@@ -8,7 +8,7 @@ from typing import Any
 from doorstep.domain import site_settings as rules
 from doorstep.domain.models import Operator, Site
 from doorstep.errors import Forbidden, InvalidInput, NotFound
-from doorstep.services import autoreply_settings
+from doorstep.services import autoreplies, autoreply_settings
 from doorstep.services.access import access_site
 from doorstep.services.context import Ctx
 from doorstep.services.uow import unit_of_work
@@ -63,6 +63,8 @@ async def update_site(ctx: Ctx, operator: Operator, site_id: int, changes: dict[
             raise Forbidden("only admins change site settings", code="admin_only")
         if not checked:
             return site
+        if "timezone" in checked:  # the automatic replies' schedules are in it
+            autoreplies.setup_changed(uow, site.id)
         return await site_store.update_site(uow.conn, site.id, **checked)
 
 
