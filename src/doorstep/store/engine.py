@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from doorstep.store.sqlite_checkpoint import Checkpointer
 from doorstep.store.sqlite_writer import BUSY_TIMEOUT_MS, connect_writer
 
 
@@ -25,8 +26,10 @@ class Database:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
-            _ensure_sqlite_dir(url)
+            # The writer leaves WAL checkpoints to a thread of their own.
+            self.checkpointer = Checkpointer(_ensure_sqlite_dir(url))
             self.writer = _sqlite_engine(url, sqlite_synchronous, immediate=True, pool_size=1)
             self.reader = _sqlite_engine(url, sqlite_synchronous, immediate=False, pool_size=4)
         else:
@@ -44,6 +47,8 @@ class Database:
         Core and statements run on the driver (store/prepared.py) belong to it alike, and no
         Core bookkeeping runs around BEGIN and COMMIT.
         """
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         async with self.writer.connect() as conn:
             driver: Any = (await conn.get_raw_connection()).driver_connection
             if not self.is_sqlite:
@@ -81,15 +86,21 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def _ensure_sqlite_dir(url: str) -> str:
+    """Create the database file's directory; return the file's path."""
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:":
+        raise ValueError("an SQLite database must be a file: readers and the writer share it")
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
@@ -118,7 +129,9 @@ def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: in
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         pragmas = ["journal_mode=WAL", f"synchronous={synchronous}", "foreign_keys=ON"]
-        if not immediate:  # the writer waits for locks its own way (store/sqlite_writer.py)
+        if immediate:  # checkpoints are made on their own thread (store/sqlite_checkpoint.py)
+            pragmas.append("wal_autocheckpoint=0")
+        else:  # the writer waits for locks its own way (store/sqlite_writer.py)
             pragmas.append(f"busy_timeout={BUSY_TIMEOUT_MS}")
         for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")

@@ -1,0 +1,105 @@
+"""SQLite's WAL checkpoints, made on a thread of their own instead of inside a commit.
+
+By default SQLite copies the write-ahead log back into the database file from within the
+COMMIT that takes the log past 1,000 pages: that one commit writes megabytes and syncs the
+database file, and a chat message waits 100 ms or more behind it (with the writer's commits
+on the event loop's thread, every socket waits too; docs/benchmarks.md). The writer
+connection therefore turns automatic checkpoints off (`PRAGMA wal_autocheckpoint=0`) and
+this thread checkpoints instead, once a second:
+
+- PASSIVE first: it copies what is committed without taking any lock a writer needs, so
+  messages go on being written while it works;
+- RESTART when the log is still long afterwards (writes never stopped long enough for the
+  writer to start the log over): it waits for the writer's current transaction, copies the
+  few pages written meanwhile, and makes the next commit start the log from its beginning,
+  so the log cannot grow without bound under steady traffic.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 1.0
+# Log pages (4 KiB each by default) past which a checkpoint also restarts the log.
+RESTART_PAGES = 4000
+# How long the RESTART waits for the writer's transaction and for readers, in milliseconds.
+RESTART_WAIT_MS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """What one checkpoint found: pages in the log, pages copied, and whether it restarted."""
+
+    log_pages: int
+    copied_pages: int
+    restarted: bool
+
+
+class Checkpointer:
+    """Checkpoints one SQLite database's WAL from a daemon thread (started by `start`)."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        interval: float = INTERVAL_SECONDS,
+        restart_pages: int = RESTART_PAGES,
+    ) -> None:
+        self.path = path
+        self.interval = interval
+        self.restart_pages = restart_pages
+        self.passes = 0
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # one checkpoint at a time: the thread's or a caller's
+
+    def start(self) -> None:
+        """Start the thread; calling it again while it runs does nothing."""
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._run, name="doorstep-sqlite-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for a checkpoint under way to finish."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stopping.set()
+            thread.join()
+
+    def checkpoint(self) -> Checkpoint:
+        """One pass: copy what is committed; restart the log if it is still long."""
+        with self._lock:
+            connection = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                return self._checkpoint(connection)
+            finally:
+                connection.close()
+
+    def _checkpoint(self, connection: sqlite3.Connection) -> Checkpoint:
+        _busy, log_pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        restarted = False
+        if log_pages >= self.restart_pages:
+            connection.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
+            busy, log_pages, copied = connection.execute(
+                "PRAGMA wal_checkpoint(RESTART)"
+            ).fetchone()
+            restarted = not busy
+        self.passes += 1
+        return Checkpoint(max(log_pages, 0), max(copied, 0), restarted)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                self.checkpoint()
+            except sqlite3.Error:
+                # The next pass tries again; the log only grows until one succeeds.
+                log.warning("SQLite checkpoint failed", exc_info=True)
