@@ -25,6 +25,7 @@ import signal
 import time
 import traceback
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,8 @@ import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import DATA_OPCODES, Frame
+from websockets.protocol import Event
 
 MAX_FRAME = 1024 * 1024
 
@@ -261,6 +264,37 @@ async def _sessions(http: httpx.AsyncClient, config: ClientConfig, count: int) -
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
+class ArrivalStamped(ClientConnection):
+    """A client socket that notes when each message's bytes reached this process.
+
+    Latency ends when the frame arrives, not when this process's loop gets round to the
+    reader: Doorstep sends every operator a frame or two per message, and when ten sockets
+    turn readable at once the loop parses all of them before the first reader task runs.
+    The relay forwards one frame to one operator, so reading the clock in the reader would
+    charge Doorstep for the client's own parsing.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: deque[int] = deque()
+        self._received_ns = 0
+
+    def data_received(self, data: bytes) -> None:
+        self._received_ns = time.monotonic_ns()
+        super().data_received(data)
+
+    def process_event(self, event: Event) -> None:
+        if isinstance(event, Frame) and event.opcode in DATA_OPCODES and event.fin:
+            self.arrivals.append(self._received_ns)
+        super().process_event(event)
+
+
+def _arrival(ws: ClientConnection) -> int:
+    """When the message just read arrived (socket from `_open_many`)."""
+    assert isinstance(ws, ArrivalStamped)
+    return ws.arrivals.popleft()
+
+
 async def _open_many(
     urls: list[str], headers: dict[str, str] | None, concurrency: int
 ) -> list[tuple[ClientConnection, int]]:
@@ -278,11 +312,13 @@ async def _open_many(
                 ping_interval=None,
                 open_timeout=60,
                 close_timeout=2,
+                create_connection=ArrivalStamped,
             )
             try:
                 # An operator socket may see `presence` (its own arrival) before `ready`.
                 for _ in range(10):
                     first = orjson.loads(await asyncio.wait_for(ws.recv(), 60))
+                    _arrival(ws)
                     if first.get("type") == "ready":
                         return ws, time.monotonic_ns() - started
             except BaseException:
@@ -309,7 +345,7 @@ def _client_msg_id(frame: dict[str, Any]) -> str | None:
 async def _operator_reader(ws: ClientConnection, tracker: Tracker) -> None:
     try:
         async for raw in ws:
-            now = time.monotonic_ns()
+            now = _arrival(ws)
             # Operators also get conversation.created/updated for every message: skip parsing.
             if '"message.created"' in raw or '"message.send"' in raw:
                 frame = orjson.loads(raw)
@@ -325,7 +361,7 @@ async def _operator_reader(ws: ClientConnection, tracker: Tracker) -> None:
 async def _visitor_reader(ws: ClientConnection, tracker: Tracker) -> None:
     try:
         async for raw in ws:
-            now = time.monotonic_ns()
+            now = _arrival(ws)
             if '"message.ack"' in raw:
                 frame = orjson.loads(raw)
                 cmid = _client_msg_id(frame)
