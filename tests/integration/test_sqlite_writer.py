@@ -30,8 +30,8 @@ async def _threads_of_statements(db: Database, work) -> dict[str, int]:
     def trace(statement: str) -> None:
         seen[statement.split()[0].upper()] = threading.get_ident()
 
-    async with db.writer.connect() as conn:  # the pool's one writer connection
-        driver = (await conn.get_raw_connection()).driver_connection
+    async with db.writer_connection() as (_conn, driver):  # the one writer connection
+        pass
     driver._conn.set_trace_callback(trace)
     try:
         await work(db, driver)
@@ -109,3 +109,60 @@ async def test_a_failing_statement_rolls_back_and_leaves_the_writer_usable(db) -
         await conn.execute(text("INSERT INTO t VALUES (5)"))
     async with db.read() as conn:
         assert (await conn.execute(text("SELECT n FROM t"))).scalars().all() == [5]
+
+
+async def test_writers_take_turns_on_the_one_held_connection(db) -> None:
+    inside = 0
+    most = 0
+
+    async def write(n: int) -> None:
+        nonlocal inside, most
+        async with db.transaction() as conn:
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.001)  # let the others try to come in
+            await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            inside -= 1
+
+    await asyncio.gather(*(write(n) for n in range(20)))
+    assert most == 1
+    async with db.writer_connection() as (first, _), db.read() as reader:
+        assert sorted((await reader.execute(text("SELECT n FROM t"))).scalars()) == list(range(20))
+    async with db.writer_connection() as (again, _):
+        assert again is first  # held, not checked out of the pool each time
+
+
+async def test_a_writer_that_cannot_roll_back_is_replaced(db) -> None:
+    async with db.writer_connection() as (before, _):
+        pass
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (6)"))
+            driver = (await conn.get_raw_connection()).driver_connection
+            driver._conn.close()  # the connection died: its rollback fails
+            raise RuntimeError("the work failed")
+    async with db.transaction() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (7)"))
+    async with db.writer_connection() as (after, _), db.read() as reader:
+        assert after is not before
+        assert (await reader.execute(text("SELECT n FROM t"))).scalars().all() == [7]
+
+
+def test_one_database_serves_event_loops_one_after_another(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'loops.db'}")
+
+    async def write(n: int) -> None:
+        async with db.transaction() as conn:
+            await conn.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+
+    asyncio.run(write(1))
+    asyncio.run(write(2))
+
+    async def count_and_close() -> int:
+        async with db.read() as conn:
+            found = (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
+        await db.dispose()
+        return found
+
+    assert asyncio.run(count_and_close()) == 2

@@ -243,8 +243,7 @@ async def _write_facts_sqlite(db: Database, batch: FactRows) -> None:
         # One statement is atomic by itself: no BEGIN and COMMIT. The engine's single writer
         # connection, so that this waits for other writers like any transaction does, and in
         # autocommit mode between transactions (store/engine.py).
-        async with db.writer.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
+        async with db.writer_connection() as (_conn, driver):
             await driver.execute(executions[0][0], executions[0][1])
         return
     async with db.transaction() as conn:
