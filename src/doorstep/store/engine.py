@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from doorstep.store.lending import ConnectionLender, Lent
 from doorstep.store.sqlite_checkpoint import Checkpointer
 from doorstep.store.sqlite_writer import BUSY_TIMEOUT_MS, connect_writer
 
@@ -27,18 +28,18 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.checkpointer: Checkpointer | None = None
-        self._held: _HeldWriter | None = None
         if self.is_sqlite:
             # The writer leaves WAL checkpoints to a thread of their own.
             self.checkpointer = Checkpointer(_ensure_sqlite_dir(url))
             self.writer = _sqlite_engine(url, sqlite_synchronous, immediate=True, pool_size=1)
-            self._held = _HeldWriter(self.writer)
+            self.lender = ConnectionLender(self.writer, 1)
             self.reader = _sqlite_engine(url, sqlite_synchronous, immediate=False, pool_size=4)
         else:
             self.writer = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
             )
             self.reader = self.writer
+            self.lender = ConnectionLender(self.writer, pool_size, autocommit=True)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -53,7 +54,6 @@ class Database:
             self.checkpointer.start()
         async with self.writer_connection() as (conn, driver):
             if not self.is_sqlite:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
                 async with driver.transaction():
                     yield conn
                 return
@@ -73,18 +73,14 @@ class Database:
                 raise
 
     @asynccontextmanager
-    async def writer_connection(self) -> AsyncIterator[tuple[AsyncConnection, Any]]:
+    async def writer_connection(self) -> AsyncIterator[Lent]:
         """A connection for writing, and its driver connection, outside any transaction.
 
-        SQLite's one writer connection stays open and is taken in turn; on PostgreSQL this is
-        a connection from the pool.
+        Lent by `store/lending.py`: SQLite's one writer connection, taken in turn, or one of
+        PostgreSQL's, in autocommit mode.
         """
-        if self._held is not None:
-            async with self._held.turn() as held:
-                yield held
-            return
-        async with self.writer.connect() as conn:
-            yield conn, (await conn.get_raw_connection()).driver_connection
+        async with self.lender.lend() as lent:
+            yield lent
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -103,50 +99,10 @@ class Database:
     async def dispose(self) -> None:
         if self.checkpointer is not None:
             await asyncio.to_thread(self.checkpointer.stop)
-        if self._held is not None:
-            await self._held.close()
+        await self.lender.close()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
-
-
-class _HeldWriter:
-    """SQLite's writer connection, checked out of its pool once and lent in turn.
-
-    Checking a connection out of SQLAlchemy's pool and back in costs about 0.5 ms of Python
-    for each write (a greenlet switch each way, the pool's bookkeeping); a chat message waits
-    for it twice (docs/benchmarks.md). The pool holds just this one connection anyway.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.held: tuple[AsyncConnection, Any] | None = None
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
-
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[tuple[AsyncConnection, Any]]:
-        async with self._lock_of_this_loop():
-            if self.held is None:
-                conn = await self.engine.connect()
-                self.held = conn, (await conn.get_raw_connection()).driver_connection
-            try:
-                yield self.held
-            finally:
-                if self.held[0].invalidated:  # a failed rollback: the next turn reconnects
-                    await self.close()
-
-    async def close(self) -> None:
-        held, self.held = self.held, None
-        if held is not None:
-            await held[0].close()
-
-    def _lock_of_this_loop(self) -> asyncio.Lock:
-        # A lock belongs to one event loop; a command may run a few loops, one after another.
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        return self._lock
 
 
 def _ensure_sqlite_dir(url: str) -> str:
