@@ -85,6 +85,19 @@ class CompiledStatement:
 _REQUIRED = object()
 
 
+async def driver_of(conn: AsyncConnection) -> Any:
+    """The driver's connection under `conn` (aiosqlite's or asyncpg's).
+
+    Read straight from the Core's connection while it is valid: the Core's own accessor
+    switches greenlets to get it, which cost more than a small SQLite statement. An
+    invalidated connection must reconnect, which only the accessor can do.
+    """
+    sync = conn.sync_connection
+    if sync is not None and not sync.invalidated:
+        return sync.connection.driver_connection
+    return (await conn.get_raw_connection()).driver_connection
+
+
 class Prepared:
     """One statement, compiled for a dialect on first use; see the module's docstring."""
 
@@ -99,7 +112,7 @@ class Prepared:
         if form is None:
             form = CompiledStatement.compile(dialect, self.stmt, self.keys)
             self._forms[dialect.name] = form
-        driver: Any = (await conn.get_raw_connection()).driver_connection
+        driver = await driver_of(conn)
         if dialect.name == "sqlite":
             found = await driver.execute_fetchall(form.sql, form.bind(values))
         else:
