@@ -1,7 +1,9 @@
 """In-process bus for a single node.
 
 Every event makes a JSON round trip, so anything that would not survive the networked bus
-(sets, datetimes, dataclasses) fails here too, in tests, on one node.
+(sets, datetimes, dataclasses) fails here too, in tests, on one node. As a networked bus
+does on each node, the event is decoded once and every subscriber gets that one copy:
+subscribers read events and never change them.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ class LocalBus:
         self._handlers.clear()
 
     async def publish(self, event: Event) -> None:
-        wire = orjson.dumps(event.to_wire())
+        received = Event.from_wire(orjson.loads(orjson.dumps(event.to_wire())))
         for handler in list(self._handlers):
             try:
-                await handler(Event.from_wire(orjson.loads(wire)))
+                await handler(received)
             except Exception:  # one failing subscriber must not starve the others
                 log.exception("bus subscriber failed on %s", event.type)
 
