@@ -152,6 +152,49 @@ async def test_unread_counts_visitor_messages_until_an_operator_reads(
     assert summary.unread == 0
 
 
+async def test_the_inbox_row_sent_with_each_message_is_the_stored_one(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    first = await conversations.send_visitor_message(ctx, visitor, text="a", client_msg_id="1")
+    conversation_id = first.conversation.id
+
+    async def visitor_writes(n: int) -> None:
+        await conversations.send_visitor_message(ctx, visitor, text=f"v{n}", client_msg_id=f"v{n}")
+
+    async def operator_reads() -> None:
+        await conversations.mark_read_by_operator(ctx, operator, conversation_id, 2)
+
+    async def operator_writes(internal: bool) -> None:
+        await conversations.send_operator_message(
+            ctx,
+            operator,
+            conversation_id,
+            text="r",
+            client_msg_id=f"o{internal}",
+            internal=internal,
+        )
+
+    steps = [
+        visitor_writes(2),
+        visitor_writes(3),
+        operator_reads(),
+        visitor_writes(4),
+        operator_writes(internal=True),
+        visitor_writes(5),
+        operator_writes(internal=False),
+        visitor_writes(6),
+    ]
+    for step in steps:
+        await step
+        announced = [e for e in events if e.type.startswith("conversation.")][-1]
+        (listed,) = await conversations.list_conversations(ctx, operator)
+        assert announced.operator_frame["conversation"] == listed.public()
+    assert listed.unread == 1 and listed.assignee is not None
+
+
 async def test_read_pointer_never_moves_back_or_past_the_end(
     factory: Factory, ctx, events: CapturedEvents
 ) -> None:

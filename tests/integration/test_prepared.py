@@ -32,7 +32,7 @@ async def test_rows_match_the_cores_for_every_column_type(factory: Factory, ctx)
             meta={"rule_id": 7, "nested": {"list": [1, None, "x"]}},
         )
     assert appended is not None
-    message, _ = appended
+    message = appended.message
     by_id = Prepared(select(messages).where(messages.c.id == bindparam("b_id")))
     async with ctx.db.read() as conn:
         core = (await conn.execute(select(messages).where(messages.c.id == message.id))).one()
@@ -48,6 +48,7 @@ async def test_rows_match_the_cores_for_every_column_type(factory: Factory, ctx)
         one = await store.conversation_summary(conn, conversation.id)
         listed = await store.conversation_summaries(conn, {site.id})
         assert listed == [one]
+        assert appended.summary == one  # on PostgreSQL, read by the inserting statement
         assert one.assignee is None  # a note assigns nobody
         assert one.conversation.last_seq == 1
 

@@ -211,7 +211,7 @@ async def _send(
         meta=meta,
     )
     assert appended is not None, "no client_msg_id, so never a duplicate"
-    message, updated = appended
+    message = appended.message
     await store.record_sent(
         uow.conn,
         site_id=conversation.site_id,
@@ -223,7 +223,7 @@ async def _send(
         asked_email=decision.ask_email,
         created_at=uow.now,
     )
-    await announce_message(uow, updated, message)
+    announce_message(uow, appended)
 
 
 def render_reply(

@@ -103,10 +103,10 @@ async def send_visitor_message(
         )
         if appended is None:
             return await _stored(uow, conversation, client_id)  # type: ignore[return-value]
-        message, conversation = appended
+        conversation = appended.summary.conversation
         await autoreplies.after_visitor_message(ctx, uow, before, conversation)
-        await announce_message(uow, conversation, message, created=created)
-    return Sent(message, conversation, True)
+        announce_message(uow, appended, created=created)
+    return Sent(appended.message, conversation, True)
 
 
 async def send_operator_message(
@@ -158,9 +158,8 @@ async def append_operator_message(
         return await _stored(uow, conversation, client_id)  # type: ignore[return-value]
     if not internal:
         await autoreplies.stop_waiting(uow, conversation)
-    message, conversation = appended
-    await announce_message(uow, conversation, message, created=created)
-    return Sent(message, conversation, True)
+    announce_message(uow, appended, created=created)
+    return Sent(appended.message, appended.summary.conversation, True)
 
 
 async def _stored(uow: UnitOfWork, conversation: Conversation, client_id: str) -> Sent | None:

@@ -78,8 +78,7 @@ async def capture_email(
         )
         if appended is None:  # the same capture, retried at the same moment
             return Captured(contact, hint)
-        message, updated = appended
-        await announce_message(uow, updated, message)
+        announce_message(uow, appended)
     if contact.id != visitor.contact_id:
         ctx.visitors_live.move_contact(visitor.contact_id, contact.id)
     return Captured(contact, hint)

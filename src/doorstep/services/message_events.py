@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from doorstep.domain.models import Conversation, Message
 from doorstep.services import audiences
 from doorstep.services.uow import UnitOfWork
-from doorstep.store import conversations as store
+from doorstep.store.conversations import Appended
 
 
-async def announce_message(
-    uow: UnitOfWork, conversation: Conversation, message: Message, *, created: bool = False
-) -> None:
-    summary = await store.conversation_summary(uow.conn, conversation.id)
+def announce_message(uow: UnitOfWork, appended: Appended, *, created: bool = False) -> None:
+    """Queue the events of a stored message, with its conversation's inbox row as the
+    message left it."""
+    summary, message = appended.summary, appended.message
     if created:
         uow.emit(audiences.conversation_changed(summary, created=True))
     uow.emit(audiences.message_created(summary.conversation, message))

@@ -6,10 +6,11 @@ row lock on the conversation, so sequence numbers have no gaps and no duplicates
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -190,6 +191,14 @@ async def message_by_client_id(
     return to_message(row) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """A stored message and its conversation's inbox row as the message left it."""
+
+    message: Message
+    summary: ConversationSummary
+
+
 async def append_message(
     conn: AsyncConnection,
     conversation: Conversation,
@@ -200,43 +209,72 @@ async def append_message(
     client_msg_id: str | None,
     now: datetime,
     meta: dict[str, Any] | None = None,
-) -> tuple[Message, Conversation] | None:
-    """Store a message with the conversation's next seq; returns it and the conversation, or
-    None when a message with this `client_msg_id` is stored already (nothing is changed).
+) -> Appended | None:
+    """Store a message with the conversation's next seq; returns it with the conversation's
+    inbox row, or None when a message with this `client_msg_id` is stored already (nothing
+    is changed).
 
     Precondition: the caller holds the conversation's row lock and read `conversation` under
     it, so `last_seq` is current and no other writer can take the same seq.
     """
     seq = conversation.last_seq + 1
-    message_id = await _INSERT_MESSAGE[conn.dialect.name].scalar(
-        conn,
-        conversation_id=conversation.id,
-        seq=seq,
-        author_type=author.type,
-        author_id=author.id,
-        text=text,
-        internal=internal,
-        client_msg_id=client_msg_id,
-        created_at=now,
-        meta=meta,
-    )
-    if message_id is None:
-        return None
     by_operator = author.type == "operator"
-    row = await _BUMPS[(internal, by_operator)].one(
-        conn,
-        b_id=conversation.id,
-        b_now=now,
-        b_preview=text[:PREVIEW_CHARS],
-        b_author=author.type,
-        b_operator=author.id,
-    )
-    updated = to_conversation(row)
-    assert updated.last_seq == seq, "the conversation changed without its row lock"
+    message_values = {
+        "conversation_id": conversation.id,
+        "seq": seq,
+        "author_type": author.type,
+        "author_id": author.id,
+        "text": text,
+        "internal": internal,
+        "client_msg_id": client_msg_id,
+        "created_at": now,
+        "meta": meta,
+    }
+    bump_values = {
+        "b_id": conversation.id,
+        "b_now": now,
+        "b_preview": text[:PREVIEW_CHARS],
+        "b_author": author.type,
+        "b_operator": author.id,
+    }
+    if conn.dialect.name == "postgresql":
+        summary = await _append_in_one_statement(conn, author, message_values, bump_values)
+        if summary is None:
+            return None
+        message_id, summary = summary
+    else:
+        message_id = await _INSERT_MESSAGE[conn.dialect.name].scalar(conn, **message_values)
+        if message_id is None:
+            return None
+        await _BUMPS[(internal, by_operator)].rows(conn, **bump_values)
+        summary = await conversation_summary(conn, conversation.id)
+    assert summary.conversation.last_seq == seq, "the conversation changed without its row lock"
     message = Message(
         message_id, conversation.id, seq, author, text, internal, client_msg_id, now, meta
     )
-    return message, updated
+    return Appended(message, summary)
+
+
+async def _append_in_one_statement(
+    conn: AsyncConnection,
+    author: Author,
+    message_values: dict[str, Any],
+    bump_values: dict[str, Any],
+) -> tuple[int, ConversationSummary] | None:
+    """PostgreSQL: the insert, the bump and the inbox row in one round trip (`_APPEND`)."""
+    key = (message_values["internal"], author.type == "operator")
+    row = await _APPEND[key].first(
+        conn, **{f"m_{k}": v for k, v in message_values.items()}, **bump_values
+    )
+    if row is None:
+        return None
+    mapping = row._mapping
+    summary = _summary(mapping)
+    if author.type == "visitor":
+        # The statement's own count cannot see the row it inserts (one snapshot for all of
+        # it); a visitor's message is always past the operators' read pointer.
+        summary = replace(summary, unread=summary.unread + 1)
+    return mapping["message_id"], summary
 
 
 async def messages_after(
@@ -403,3 +441,57 @@ def _summary(mapping: Any) -> ConversationSummary:
 
 
 _SUMMARY_ONE = Prepared(_summary_select().where(conversations.c.id == bindparam("b_id")))
+
+
+def _append(*, internal: bool, by_operator: bool) -> Any:
+    """PostgreSQL: insert the message, bump its conversation and read the inbox row, as one
+    statement. A repeated client_msg_id inserts nothing, so nothing is bumped and no row
+    comes back. The count of unread messages runs on the statement's snapshot, from before
+    the insert (see `_append_in_one_statement`)."""
+    inserted = (
+        postgresql.insert(messages)
+        .values(
+            {
+                column: bindparam(f"m_{column}", type_=messages.c[column].type)
+                for column in _MESSAGE_KEYS
+            }
+        )
+        .on_conflict_do_nothing(
+            index_elements=[messages.c.conversation_id, messages.c.client_msg_id]
+        )
+        .returning(messages.c.id)
+        .cte("inserted")
+    )
+    bumped = (
+        _bump(internal=internal, by_operator=by_operator)
+        .where(select(inserted.c.id).exists())
+        .cte("bumped")
+    )
+    unread = (
+        select(func.count())
+        .select_from(messages)
+        .where(
+            messages.c.conversation_id == bumped.c.id,
+            messages.c.author_type == "visitor",
+            messages.c.seq > bumped.c.operator_read_seq,
+        )
+        .scalar_subquery()
+    )
+    return select(
+        inserted.c.id.label("message_id"),
+        *_labelled(bumped, "c_"),
+        *_labelled(contacts, "k_"),
+        *_labelled(_assignee, "a_"),
+        unread.label("unread"),
+    ).select_from(
+        inserted.join(bumped, true())
+        .join(contacts, contacts.c.id == bumped.c.contact_id)
+        .outerjoin(_assignee, _assignee.c.id == bumped.c.assignee_id)
+    )
+
+
+_APPEND = {
+    (internal, by_operator): Prepared(_append(internal=internal, by_operator=by_operator))
+    for internal in (False, True)
+    for by_operator in (False, True)
+}
