@@ -58,6 +58,25 @@ async def test_concurrent_sends_get_gapless_unique_seqs(factory: Factory, ctx) -
     assert [m.seq for m in stored] == list(range(1, 22))
 
 
+async def test_concurrent_first_messages_start_exactly_one_conversation(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    sent = await asyncio.gather(
+        *(
+            conversations.send_visitor_message(ctx, visitor, text=f"t{i}", client_msg_id=f"t{i}")
+            for i in range(8)
+        )
+    )
+    assert len({s.conversation.id for s in sent}) == 1
+    assert sorted(s.message.seq for s in sent) == list(range(1, 9))
+    assert len(events.of_type("conversation.created")) == 1
+    (listed,) = await conversations.list_conversations(ctx, operator)
+    assert listed.conversation.last_seq == 8 and listed.unread == 8
+
+
 async def test_concurrent_retries_of_one_message_store_it_once(factory: Factory, ctx) -> None:
     site = await factory.site()
     visitor = await factory.visitor(site)

@@ -28,7 +28,6 @@ from doorstep.services.message_events import announce_message
 from doorstep.services.uow import UnitOfWork, announce, unit_of_work
 from doorstep.store import conversations as store
 from doorstep.store import sites as site_store
-from doorstep.store import visitors as visitor_store
 
 MAX_CLIENT_ID = 64
 STATUSES = ("open", "resolved")
@@ -71,18 +70,18 @@ async def send_visitor_message(
     async with unit_of_work(ctx) as uow:
         # Lock order on every write path: the conversation row first. Only a visitor who has
         # no conversation yet takes the contact's lock, to start exactly one.
-        conversation = await store.latest_conversation_of_contact(
-            uow.conn, visitor.contact_id, lock=True
-        )
-        if conversation is None and await visitor_store.lock_contact(uow.conn, visitor.contact_id):
+        conversation = await store.latest_conversation_locking_contact(uow.conn, visitor.contact_id)
+        created = False
+        if conversation is None:
+            conversation = await store.insert_first_conversation(
+                uow.conn, site_id=visitor.site_id, contact_id=visitor.contact_id, now=uow.now
+            )
+            created = conversation is not None
+        if conversation is None:  # another writer started it since this transaction looked
             conversation = await store.latest_conversation_of_contact(
                 uow.conn, visitor.contact_id, lock=True
             )
-        created = conversation is None
-        if conversation is None:
-            conversation = await store.insert_conversation(
-                uow.conn, site_id=visitor.site_id, contact_id=visitor.contact_id, now=uow.now
-            )
+            assert conversation is not None
         # A wait for an answer starts with a new conversation or a reopened one.
         before = None if created else conversation
         if conversation.status == "resolved":

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, true, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -80,6 +80,42 @@ async def insert_conversation(
     return to_conversation(row)
 
 
+def _insert_first_conversation() -> Any:
+    now = bindparam("b_now", type_=conversations.c.created_at.type)
+    values = {
+        "site_id": bindparam("b_site", type_=conversations.c.site_id.type),
+        "contact_id": bindparam("b_contact", type_=conversations.c.contact_id.type),
+        "status": literal("open"),
+        "last_seq": literal(0),
+        "visitor_read_seq": literal(0),
+        "operator_read_seq": literal(0),
+        "created_at": now,
+        "updated_at": now,
+        "opened_at": now,
+    }
+    already = select(conversations.c.id).where(conversations.c.contact_id == bindparam("b_contact"))
+    return (
+        insert(conversations)
+        .from_select(list(values), select(*values.values()).where(~already.exists()))
+        .returning(*conversations.c)
+    )
+
+
+_INSERT_FIRST_CONVERSATION = Prepared(_insert_first_conversation())
+
+
+async def insert_first_conversation(
+    conn: AsyncConnection, *, site_id: int, contact_id: int, now: datetime
+) -> Conversation | None:
+    """Start the contact's first conversation; None when the contact has one already (a
+    writer started it since this transaction last looked). The check and the insert are one
+    statement, made under the contact's lock (`latest_conversation_locking_contact`)."""
+    row = await _INSERT_FIRST_CONVERSATION.first(
+        conn, b_site=site_id, b_contact=contact_id, b_now=now
+    )
+    return to_conversation(row) if row else None
+
+
 async def conversation_by_id(
     conn: AsyncConnection, conversation_id: int, *, lock: bool = False
 ) -> Conversation | None:
@@ -109,6 +145,37 @@ async def latest_conversation_of_contact(
 ) -> Conversation | None:
     row = await _LATEST[lock].first(conn, b_contact=contact_id)
     return to_conversation(row) if row else None
+
+
+def _latest_or_contact_locked() -> Any:
+    """PostgreSQL: the contact's latest conversation, locked; when there is none, the
+    contact's row locked instead, so that one writer at a time may start a conversation.
+    One row always comes back, its conversation columns NULL when there is none."""
+    latest = _LATEST_OF_CONTACT.with_for_update().cte("latest")
+    contact_lock = (
+        select(contacts.c.id)
+        .where(contacts.c.id == bindparam("b_contact"), ~select(latest.c.id).exists())
+        .with_for_update()
+        .cte("contact_lock")
+    )
+    locked = select(func.count().label("locked")).select_from(contact_lock).subquery("locked")
+    return select(*latest.c).select_from(locked.outerjoin(latest, true()))
+
+
+_LATEST_OR_CONTACT_LOCKED = Prepared(_latest_or_contact_locked())
+
+
+async def latest_conversation_locking_contact(
+    conn: AsyncConnection, contact_id: int
+) -> Conversation | None:
+    """The contact's latest conversation under its row lock; when there is none, the
+    contact's lock is held instead (lock order: the conversation, else the contact), and
+    `insert_first_conversation` starts one. On SQLite the write transaction excludes every
+    other writer from its start, so this is a plain read."""
+    if conn.dialect.name == "sqlite":
+        return await latest_conversation_of_contact(conn, contact_id)
+    row = await _LATEST_OR_CONTACT_LOCKED.one(conn, b_contact=contact_id)
+    return to_conversation(row) if row._mapping["id"] is not None else None
 
 
 _BY_CLIENT_ID = Prepared(
