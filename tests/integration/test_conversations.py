@@ -179,6 +179,10 @@ async def test_the_inbox_row_sent_with_each_message_is_the_stored_one(
     operator = await factory.operator(site)
     first = await conversations.send_visitor_message(ctx, visitor, text="a", client_msg_id="1")
     conversation_id = first.conversation.id
+    (started,) = events.of_type("conversation.created")
+    (listed,) = await conversations.list_conversations(ctx, operator)
+    assert started.operator_frame["conversation"] == listed.public()
+    assert listed.unread == 1 and listed.conversation.last_seq == 1
 
     async def visitor_writes(n: int) -> None:
         await conversations.send_visitor_message(ctx, visitor, text=f"v{n}", client_msg_id=f"v{n}")

@@ -67,34 +67,46 @@ async def send_visitor_message(
 ) -> Sent:
     text = check_text(text)
     client_id = check_client_msg_id(client_msg_id)
+    author = Author("visitor", visitor.contact_id)
     async with unit_of_work(ctx) as uow:
         # Lock order on every write path: the conversation row first. Only a visitor who has
         # no conversation yet takes the contact's lock, to start exactly one.
         conversation = await store.latest_conversation_locking_contact(uow.conn, visitor.contact_id)
-        created = False
         if conversation is None:
-            conversation = await store.insert_first_conversation(
-                uow.conn, site_id=visitor.site_id, contact_id=visitor.contact_id, now=uow.now
+            started = await store.start_conversation(
+                uow.conn,
+                site_id=visitor.site_id,
+                contact_id=visitor.contact_id,
+                author=author,
+                text=text,
+                client_msg_id=client_id,
+                now=uow.now,
             )
-            created = conversation is not None
-        if conversation is None:  # another writer started it since this transaction looked
+            if started is not None:
+                # A new conversation: the wait for an answer starts now.
+                await autoreplies.after_visitor_message(
+                    ctx, uow, None, started.summary.conversation
+                )
+                announce_message(uow, started, created=True)
+                return Sent(started.message, started.summary.conversation, True)
+            # Another writer started it since this transaction looked.
             conversation = await store.latest_conversation_of_contact(
                 uow.conn, visitor.contact_id, lock=True
             )
             assert conversation is not None
-        # A wait for an answer starts with a new conversation or a reopened one.
-        before = None if created else conversation
+        before: Conversation | None = conversation
         if conversation.status == "resolved":
             # A retry of a message sent before the conversation was resolved reopens nothing.
             if client_id and (old := await _stored(uow, conversation, client_id)):
                 return old
-            # A visitor writing again reopens their conversation: one thread per visitor.
+            # A visitor writing again reopens their conversation: one thread per visitor, and
+            # a new wait for an answer.
             conversation = await _reopen(uow, conversation)
             before = None
         appended = await store.append_message(
             uow.conn,
             conversation,
-            author=Author("visitor", visitor.contact_id),
+            author=author,
             text=text,
             internal=False,
             client_msg_id=client_id,
@@ -104,7 +116,7 @@ async def send_visitor_message(
             return await _stored(uow, conversation, client_id)  # type: ignore[return-value]
         conversation = appended.summary.conversation
         await autoreplies.after_visitor_message(ctx, uow, before, conversation)
-        announce_message(uow, appended, created=created)
+        announce_message(uow, appended)
     return Sent(appended.message, conversation, True)
 
 

@@ -80,15 +80,21 @@ async def insert_conversation(
     return to_conversation(row)
 
 
-def _insert_first_conversation() -> Any:
-    now = bindparam("b_now", type_=conversations.c.created_at.type)
+def _first_conversation() -> Any:
+    """The contact's first conversation, already carrying its first message (seq 1), unless
+    the contact has a conversation: INSERT ... SELECT ... WHERE NOT EXISTS."""
+    c = conversations.c
+    now = bindparam("b_now", type_=c.created_at.type)
     values = {
-        "site_id": bindparam("b_site", type_=conversations.c.site_id.type),
-        "contact_id": bindparam("b_contact", type_=conversations.c.contact_id.type),
+        "site_id": bindparam("b_site", type_=c.site_id.type),
+        "contact_id": bindparam("b_contact", type_=c.contact_id.type),
         "status": literal("open"),
-        "last_seq": literal(0),
+        "last_seq": literal(1),
         "visitor_read_seq": literal(0),
         "operator_read_seq": literal(0),
+        "last_message_at": now,
+        "last_message_text": bindparam("b_preview", type_=c.last_message_text.type),
+        "last_message_author": bindparam("b_author", type_=c.last_message_author.type),
         "created_at": now,
         "updated_at": now,
         "opened_at": now,
@@ -101,19 +107,93 @@ def _insert_first_conversation() -> Any:
     )
 
 
-_INSERT_FIRST_CONVERSATION = Prepared(_insert_first_conversation())
+def _message_values(seq: Any) -> dict[str, Any]:
+    """A message's columns as bound parameters named `m_<column>`; `seq` as given."""
+    values = {
+        column: bindparam(f"m_{column}", type_=messages.c[column].type)
+        for column in _MESSAGE_KEYS
+        if column not in ("conversation_id", "seq")
+    }
+    return {"seq": seq, **values}
 
 
-async def insert_first_conversation(
-    conn: AsyncConnection, *, site_id: int, contact_id: int, now: datetime
-) -> Conversation | None:
-    """Start the contact's first conversation; None when the contact has one already (a
-    writer started it since this transaction last looked). The check and the insert are one
-    statement, made under the contact's lock (`latest_conversation_locking_contact`)."""
-    row = await _INSERT_FIRST_CONVERSATION.first(
-        conn, b_site=site_id, b_contact=contact_id, b_now=now
+def _start() -> Any:
+    """PostgreSQL: `_first_conversation`, its first message and its inbox row, in one
+    statement. Nothing comes back when the contact has a conversation already."""
+    started = _first_conversation().cte("started")
+    values = {"conversation_id": started.c.id, **_message_values(literal(1))}
+    inserted = (
+        insert(messages)
+        .from_select(list(values), select(*values.values()))
+        .returning(messages.c.id)
+        .cte("inserted")
     )
-    return to_conversation(row) if row else None
+    return select(
+        inserted.c.id.label("message_id"),
+        *_labelled(started, "c_"),
+        *_labelled(contacts, "k_"),
+        *_labelled(_assignee, "a_"),
+        literal(0).label("unread"),
+    ).select_from(
+        inserted.join(started, true())
+        .join(contacts, contacts.c.id == started.c.contact_id)
+        .outerjoin(_assignee, _assignee.c.id == started.c.assignee_id)
+    )
+
+
+async def start_conversation(
+    conn: AsyncConnection,
+    *,
+    site_id: int,
+    contact_id: int,
+    author: Author,
+    text: str,
+    client_msg_id: str | None,
+    now: datetime,
+) -> Appended | None:
+    """Start the contact's first conversation with its first message; None when the contact
+    has a conversation already (a writer started it since this transaction last looked).
+    The check and the insert are one statement, made under the contact's lock
+    (`latest_conversation_locking_contact`)."""
+    first = {
+        "b_site": site_id,
+        "b_contact": contact_id,
+        "b_now": now,
+        "b_preview": text[:PREVIEW_CHARS],
+        "b_author": author.type,
+    }
+    message = {
+        "m_author_type": author.type,
+        "m_author_id": author.id,
+        "m_text": text,
+        "m_internal": False,
+        "m_client_msg_id": client_msg_id,
+        "m_created_at": now,
+        "m_meta": None,
+    }
+    if conn.dialect.name == "postgresql":
+        row = await _START.first(conn, **first, **message)
+        if row is None:
+            return None
+        # The statement's snapshot cannot see the message it inserts: count it here.
+        summary = replace(_summary(row._mapping), unread=int(author.type == "visitor"))
+        message_id = row._mapping["message_id"]
+    else:
+        started = await _FIRST_CONVERSATION.first(conn, **first)
+        if started is None:
+            return None
+        conversation_id = started._mapping["id"]
+        message_id = await _INSERT_MESSAGE[conn.dialect.name].scalar(
+            conn,
+            conversation_id=conversation_id,
+            seq=1,
+            **{key[2:]: value for key, value in message.items()},
+        )
+        summary = await conversation_summary(conn, conversation_id)
+    stored = Message(
+        message_id, summary.conversation.id, 1, author, text, False, client_msg_id, now, None
+    )
+    return Appended(stored, summary)
 
 
 async def conversation_by_id(
@@ -170,7 +250,7 @@ async def latest_conversation_locking_contact(
 ) -> Conversation | None:
     """The contact's latest conversation under its row lock; when there is none, the
     contact's lock is held instead (lock order: the conversation, else the contact), and
-    `insert_first_conversation` starts one. On SQLite the write transaction excludes every
+    `start_conversation` starts one. On SQLite the write transaction excludes every
     other writer from its start, so this is a plain read."""
     if conn.dialect.name == "sqlite":
         return await latest_conversation_of_contact(conn, contact_id)
@@ -515,13 +595,12 @@ def _append(*, internal: bool, by_operator: bool) -> Any:
     statement. A repeated client_msg_id inserts nothing, so nothing is bumped and no row
     comes back. The count of unread messages runs on the statement's snapshot, from before
     the insert (see `_append_in_one_statement`)."""
+    conversation_id = bindparam("m_conversation_id", type_=messages.c.conversation_id.type)
     inserted = (
         postgresql.insert(messages)
         .values(
-            {
-                column: bindparam(f"m_{column}", type_=messages.c[column].type)
-                for column in _MESSAGE_KEYS
-            }
+            conversation_id=conversation_id,
+            **_message_values(bindparam("m_seq", type_=messages.c.seq.type)),
         )
         .on_conflict_do_nothing(
             index_elements=[messages.c.conversation_id, messages.c.client_msg_id]
@@ -562,3 +641,5 @@ _APPEND = {
     for internal in (False, True)
     for by_operator in (False, True)
 }
+_FIRST_CONVERSATION = Prepared(_first_conversation())
+_START = Prepared(_start())
