@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,22 @@ async def test_the_thread_checkpoints_until_the_database_is_disposed(tmp_path: P
     assert thread is not None and thread.is_alive()
     await db.dispose()
     assert not thread.is_alive()
+
+
+async def test_a_restart_gives_up_on_a_long_read(db, tmp_path: Path) -> None:
+    checkpointer = Checkpointer(str(tmp_path / "c.db"), restart_pages=100)
+    await _write(db, 2)
+    reader = sqlite3.connect(tmp_path / "c.db", isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # a snapshot on the log
+        await _write(db, 3, start=2)
+        started = time.monotonic()
+        result = checkpointer.checkpoint()
+        took = time.monotonic() - started
+    finally:
+        reader.close()
+    assert not result.restarted
+    assert took < 2  # gave up after RESTART_WAIT_MS, not the connection's 30 s
+    await _write(db, 1, start=5)  # and writers go on
+    assert checkpointer.checkpoint().restarted

@@ -12,7 +12,9 @@ this thread checkpoints instead, once a second:
 - RESTART when the log is still long afterwards (writes never stopped long enough for the
   writer to start the log over): it waits for the writer's current transaction, copies the
   few pages written meanwhile, and makes the next commit start the log from its beginning,
-  so the log cannot grow without bound under steady traffic.
+  so the log cannot grow without bound under steady traffic. While it waits for readers
+  still on the old log, new write transactions wait too, so it gives up after 200 ms (a
+  long read) and tries again a second later.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 1.0
-# Log pages (4 KiB each by default) past which a checkpoint also restarts the log.
-RESTART_PAGES = 4000
-# How long the RESTART waits for the writer's transaction and for readers, in milliseconds.
-RESTART_WAIT_MS = 5000
+# Log pages (4 KiB each by default) past which a checkpoint also restarts the log: about
+# ten seconds of steady messages at 200 a second.
+RESTART_PAGES = 16000
+# How long the RESTART waits for the writer's transaction and for readers, in milliseconds;
+# writers wait as long while it does.
+RESTART_WAIT_MS = 200
 
 
 @dataclass(frozen=True, slots=True)
