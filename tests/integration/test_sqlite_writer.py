@@ -62,6 +62,20 @@ async def test_commits_go_to_the_connections_thread_when_the_disk_is_slow(db) ->
     assert seen["COMMIT"] != threading.get_ident()
 
 
+async def test_commits_go_to_the_connections_thread_while_a_checkpoint_runs(db) -> None:
+    async def work(db, _driver):
+        db.checkpointer.running = True  # as while the checkpoint thread syncs the database
+        try:
+            async with db.transaction() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+        finally:
+            db.checkpointer.running = False
+
+    seen = await _threads_of_statements(db, work)
+    assert seen["INSERT"] == threading.get_ident()
+    assert seen["COMMIT"] != threading.get_ident()
+
+
 async def test_a_statement_outside_a_transaction_runs_on_the_connections_thread(db) -> None:
     async def work(_db, driver):
         await driver.execute("INSERT INTO t VALUES (2)")

@@ -31,7 +31,9 @@ class Database:
         if self.is_sqlite:
             # The writer leaves WAL checkpoints to a thread of their own.
             self.checkpointer = Checkpointer(_ensure_sqlite_dir(url))
-            self.writer = _sqlite_engine(url, sqlite_synchronous, immediate=True, pool_size=1)
+            self.writer = _sqlite_engine(
+                url, sqlite_synchronous, immediate=True, pool_size=1, checkpointer=self.checkpointer
+            )
             self.lender = ConnectionLender(self.writer, 1)
             self.reader = _sqlite_engine(url, sqlite_synchronous, immediate=False, pool_size=4)
         else:
@@ -115,12 +117,20 @@ def _ensure_sqlite_dir(url: str) -> str:
     return str(path)
 
 
-def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
+def _sqlite_engine(
+    url: str,
+    synchronous: str,
+    *,
+    immediate: bool,
+    pool_size: int,
+    checkpointer: Checkpointer | None = None,
+) -> AsyncEngine:
     options: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
     if immediate:
         # The writer runs its in-transaction statements on the event loop's thread.
         database = make_url(url).database or ":memory:"
-        options = {"async_creator": lambda: connect_writer(database)}
+        busy = (lambda: checkpointer.running) if checkpointer is not None else None
+        options = {"async_creator": lambda: connect_writer(database, disk_busy=busy)}
     if immediate:
         # Database.transaction begins and commits on the driver; the Core never does.
         options["isolation_level"] = "AUTOCOMMIT"

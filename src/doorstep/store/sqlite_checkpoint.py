@@ -58,6 +58,7 @@ class Checkpointer:
         self.interval = interval
         self.restart_pages = restart_pages
         self.passes = 0
+        self.running = False  # a checkpoint is under way (read by the writer, any thread)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one checkpoint at a time: the thread's or a caller's
@@ -83,9 +84,11 @@ class Checkpointer:
         """One pass: copy what is committed; restart the log if it is still long."""
         with self._lock:
             connection = sqlite3.connect(self.path, isolation_level=None)
+            self.running = True
             try:
                 return self._checkpoint(connection)
             finally:
+                self.running = False
                 connection.close()
 
     def _checkpoint(self, connection: sqlite3.Connection) -> Checkpoint:

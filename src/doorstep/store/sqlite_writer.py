@@ -12,7 +12,9 @@ the connection's thread as before:
 - COMMIT when the disk is slow: a commit is made here while recent commits took under 2 ms
   on average (waking the connection's thread and then the event loop again costs more than
   a quick fsync), and on the connection's thread otherwise, so that a slow disk holds up
-  only the writers, never every socket;
+  only the writers, never every socket. It also goes to the thread while a WAL checkpoint
+  runs (store/sqlite_checkpoint.py): the checkpoint syncs megabytes into the database
+  file, and the log's sync may wait behind it;
 - BEGIN IMMEDIATE when another process holds the write lock: the wait for it. It is first
   tried here with no waiting at all; only when that finds the lock taken does it go to the
   thread, which waits up to the connection's busy timeout.
@@ -52,6 +54,8 @@ class InlineWriterConnection(aiosqlite.Connection):
 
     # Moving average of recent commits' durations, in seconds.
     commit_seconds = 0.0
+    # True while something else makes the disk slow for a moment (a checkpoint).
+    disk_busy: Callable[[], bool] = staticmethod(lambda: False)
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         connection = self._connection
@@ -59,7 +63,7 @@ class InlineWriterConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         name = getattr(fn, "__name__", "")
         if name == "commit" or _is_commit(args):
-            if self.commit_seconds < INLINE_COMMIT_SECONDS:
+            if self.commit_seconds < INLINE_COMMIT_SECONDS and not self.disk_busy():
                 return self._timed(fn, *args, **kwargs)
             return await super()._execute(self._timed, fn, *args, **kwargs)
         if connection.in_transaction or name not in _STATEMENT_WORK:
@@ -82,8 +86,11 @@ class InlineWriterConnection(aiosqlite.Connection):
             self.commit_seconds += (took - self.commit_seconds) / 8
 
 
-def connect_writer(database: str, **kwargs: Any) -> InlineWriterConnection:
-    """Like `aiosqlite.connect`, for the writer: usable from the event loop's thread too."""
+def connect_writer(
+    database: str, *, disk_busy: Callable[[], bool] | None = None, **kwargs: Any
+) -> InlineWriterConnection:
+    """Like `aiosqlite.connect`, for the writer: usable from the event loop's thread too.
+    `disk_busy` says when commits are to wait on the connection's thread regardless."""
 
     def connector() -> sqlite3.Connection:
         connection = sqlite3.connect(database, check_same_thread=False, **kwargs)
@@ -93,6 +100,8 @@ def connect_writer(database: str, **kwargs: Any) -> InlineWriterConnection:
         return connection
 
     writer = InlineWriterConnection(connector, iter_chunk_size=64)
+    if disk_busy is not None:
+        writer.disk_busy = disk_busy
     writer._thread.daemon = True  # as aiosqlite's own connections under SQLAlchemy
     return writer
 
