@@ -503,14 +503,15 @@ async def advance_read_seq(
     return to_conversation(row) if row else None
 
 
-def _unread_count() -> Any:
+def _unread_count(of: Any = conversations) -> Any:
+    """Visitor messages past the operators' read pointer, for the conversation rows `of`."""
     return (
         select(func.count())
         .select_from(messages)
         .where(
-            messages.c.conversation_id == conversations.c.id,
+            messages.c.conversation_id == of.c.id,
             messages.c.author_type == "visitor",
-            messages.c.seq > conversations.c.operator_read_seq,
+            messages.c.seq > of.c.operator_read_seq,
         )
         .scalar_subquery()
     )
@@ -613,22 +614,12 @@ def _append(*, internal: bool, by_operator: bool) -> Any:
         .where(select(inserted.c.id).exists())
         .cte("bumped")
     )
-    unread = (
-        select(func.count())
-        .select_from(messages)
-        .where(
-            messages.c.conversation_id == bumped.c.id,
-            messages.c.author_type == "visitor",
-            messages.c.seq > bumped.c.operator_read_seq,
-        )
-        .scalar_subquery()
-    )
     return select(
         inserted.c.id.label("message_id"),
         *_labelled(bumped, "c_"),
         *_labelled(contacts, "k_"),
         *_labelled(_assignee, "a_"),
-        unread.label("unread"),
+        _unread_count(bumped).label("unread"),
     ).select_from(
         inserted.join(bumped, true())
         .join(contacts, contacts.c.id == bumped.c.contact_id)
