@@ -128,9 +128,13 @@ def _sqlite_engine(
     options: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
     if immediate:
         # The writer runs its in-transaction statements on the event loop's thread.
-        database = make_url(url).database or ":memory:"
-        busy = (lambda: checkpointer.running) if checkpointer is not None else None
-        options = {"async_creator": lambda: connect_writer(database, disk_busy=busy)}
+        assert checkpointer is not None, "the writer leaves its checkpoints to the checkpointer"
+        writer_of = checkpointer
+        options = {
+            "async_creator": lambda: connect_writer(
+                writer_of.path, disk_busy=lambda: writer_of.running
+            )
+        }
     if immediate:
         # Database.transaction begins and commits on the driver; the Core never does.
         options["isolation_level"] = "AUTOCOMMIT"
