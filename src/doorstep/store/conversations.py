@@ -128,17 +128,7 @@ def _start() -> Any:
         .returning(messages.c.id)
         .cte("inserted")
     )
-    return select(
-        inserted.c.id.label("message_id"),
-        *_labelled(started, "c_"),
-        *_labelled(contacts, "k_"),
-        *_labelled(_assignee, "a_"),
-        literal(0).label("unread"),
-    ).select_from(
-        inserted.join(started, true())
-        .join(contacts, contacts.c.id == started.c.contact_id)
-        .outerjoin(_assignee, _assignee.c.id == started.c.assignee_id)
-    )
+    return _with_inserted_message(_summary_select(started, literal(0)), inserted)
 
 
 async def start_conversation(
@@ -163,16 +153,16 @@ async def start_conversation(
         "b_author": author.type,
     }
     message = {
-        "m_author_type": author.type,
-        "m_author_id": author.id,
-        "m_text": text,
-        "m_internal": False,
-        "m_client_msg_id": client_msg_id,
-        "m_created_at": now,
-        "m_meta": None,
+        "author_type": author.type,
+        "author_id": author.id,
+        "text": text,
+        "internal": False,
+        "client_msg_id": client_msg_id,
+        "created_at": now,
+        "meta": None,
     }
     if conn.dialect.name == "postgresql":
-        row = await _START.first(conn, **first, **message)
+        row = await _START.first(conn, **first, **{f"m_{k}": v for k, v in message.items()})
         if row is None:
             return None
         # The statement's snapshot cannot see the message it inserts: count it here.
@@ -184,10 +174,7 @@ async def start_conversation(
             return None
         conversation_id = started._mapping["id"]
         message_id = await _INSERT_MESSAGE[conn.dialect.name].scalar(
-            conn,
-            conversation_id=conversation_id,
-            seq=1,
-            **{key[2:]: value for key, value in message.items()},
+            conn, conversation_id=conversation_id, seq=1, **message
         )
         summary = await conversation_summary(conn, conversation_id)
     stored = Message(
@@ -520,17 +507,25 @@ def _unread_count(of: Any = conversations) -> Any:
 _assignee = operators.alias("assignee")
 
 
-def _summary_select() -> Any:
+def _summary_select(of: Any = conversations, unread: Any = None) -> Any:
+    """Inbox rows of the conversation rows `of`: the table, or the rows a statement returns."""
     return (
         select(
-            *_labelled(conversations, "c_"),
+            *_labelled(of, "c_"),
             *_labelled(contacts, "k_"),
             *_labelled(_assignee, "a_"),
-            _unread_count().label("unread"),
+            (_unread_count(of) if unread is None else unread).label("unread"),
         )
-        .join(contacts, contacts.c.id == conversations.c.contact_id)
-        .outerjoin(_assignee, _assignee.c.id == conversations.c.assignee_id)
+        .select_from(of)
+        .join(contacts, contacts.c.id == of.c.contact_id)
+        .outerjoin(_assignee, _assignee.c.id == of.c.assignee_id)
     )
+
+
+def _with_inserted_message(summary: Any, inserted: Any) -> Any:
+    """`summary` (one conversation's inbox row) beside the id its statement's insert
+    returned; no row when the insert inserted nothing."""
+    return summary.add_columns(inserted.c.id.label("message_id")).join(inserted, true())
 
 
 async def conversation_summary(conn: AsyncConnection, conversation_id: int) -> ConversationSummary:
@@ -614,17 +609,7 @@ def _append(*, internal: bool, by_operator: bool) -> Any:
         .where(select(inserted.c.id).exists())
         .cte("bumped")
     )
-    return select(
-        inserted.c.id.label("message_id"),
-        *_labelled(bumped, "c_"),
-        *_labelled(contacts, "k_"),
-        *_labelled(_assignee, "a_"),
-        _unread_count(bumped).label("unread"),
-    ).select_from(
-        inserted.join(bumped, true())
-        .join(contacts, contacts.c.id == bumped.c.contact_id)
-        .outerjoin(_assignee, _assignee.c.id == bumped.c.assignee_id)
-    )
+    return _with_inserted_message(_summary_select(bumped), inserted)
 
 
 _APPEND = {
