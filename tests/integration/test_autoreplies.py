@@ -20,6 +20,7 @@ from doorstep.services import (
     visitors,
 )
 from doorstep.services.context import build_ctx
+from doorstep.store import conversations as conversation_store
 from doorstep.store import jobs as job_store
 from tests.factories import Factory
 from tests.wsclient import open_visitor
@@ -400,3 +401,83 @@ async def test_the_widget_socket_leaves_an_email_or_says_what_is_wrong(
     again, _ = await open_visitor(server.url, site.key, token)
     assert (await again.next("ready"))["email_known"] is True
     await again.close()
+
+
+async def test_a_message_sent_the_quick_way_does_what_the_whole_way_does(
+    ctx, clock, factory: Factory, events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two visitors go through the same steps, one saying it has no conversation (the whole
+    way every time), one that it has (on PostgreSQL a message that continues the
+    conversation is then one statement): what each step stores, schedules and announces is
+    the same, and the quick way is taken exactly where nothing reopens or starts a wait."""
+    site, admin, _rule = await only_rule(ctx, factory)
+    slow, quick = await factory.visitor(site), await factory.visitor(site)
+    worker = Worker(ctx, HANDLERS)
+    continued: list[bool] = []
+    real_continue = conversation_store.continue_conversation
+
+    async def continue_conversation(*args, **kwargs):
+        result = await real_continue(*args, **kwargs)
+        continued.append(result is not None)
+        return result
+
+    monkeypatch.setattr(conversation_store, "continue_conversation", continue_conversation)
+
+    async def observe(visitor, step) -> tuple[object, ...]:
+        continued.clear()
+        events.clear()
+        sent = await conversations.send_visitor_message(
+            ctx, visitor, **step, has_conversation=visitor is quick
+        )
+        conversation = sent.conversation
+        (listed,) = [
+            s
+            for s in await conversations.list_conversations(ctx, admin)
+            if s.conversation.id == conversation.id
+        ]
+        async with ctx.db.read() as conn:
+            jobs = [
+                j["due_at"] - clock.now()
+                for j in await job_store.pending(conn)
+                if j["key"] == autoreplies.job_key(conversation.id)
+            ]
+        announced = [e for e in events if e.type.startswith("conversation.")][-1:]
+        return (
+            (sent.message.seq, sent.message.text, sent.created),
+            (conversation.status, conversation.last_seq, conversation.last_message_author),
+            conversation.operator_replied_at is None,
+            listed.unread,
+            [a.operator_frame["conversation"] == listed.public() for a in announced],
+            jobs,
+            [e.type for e in events],
+            continued[:],
+        )
+
+    quick_way: list[bool] = []
+
+    async def step(**message: str) -> None:
+        seen = [await observe(visitor, message) for visitor in (slow, quick)]
+        quick_way.append(seen[1][-1] == [True])
+        assert seen[0][:-1] == seen[1][:-1]
+
+    async def both(action) -> None:
+        for visitor in (slow, quick):
+            conversation = await conversations.visitor_conversation(ctx, visitor)
+            await action(conversation.id)
+
+    await step(text="a", client_msg_id="1")  # first message: a wait starts
+    await step(text="b", client_msg_id="2")  # the wait goes on
+    await step(text="b", client_msg_id="2")  # a retry
+    clock.advance(seconds=30)
+    await worker.run_due()  # the automatic reply
+    await step(text="c", client_msg_id="3")  # after it: a new wait
+    await both(
+        lambda cid: conversations.send_operator_message(
+            ctx, admin, cid, text="Hello", client_msg_id=f"o{cid}"
+        )
+    )
+    await step(text="d", client_msg_id="4")  # an operator has answered
+    await both(lambda cid: conversations.set_conversation_status(ctx, admin, cid, "resolved"))
+    await step(text="e", client_msg_id="5")  # reopens
+    one_statement = ctx.db.writes_in_one_statement
+    assert quick_way == [False, one_statement, False, False, one_statement, False]

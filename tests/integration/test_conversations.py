@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import text
 
+from doorstep.domain.models import Author
 from doorstep.errors import InvalidInput, NotFound
 from doorstep.services import conversations
+from doorstep.services.uow import unit_of_work
+from doorstep.store import conversations as store
 from tests.conftest import CapturedEvents
 from tests.factories import Factory
 
@@ -38,13 +42,16 @@ async def test_retried_send_returns_the_stored_message_and_announces_nothing(
     assert [m.text for m in stored] == ["Hi"]
 
 
-async def test_concurrent_sends_get_gapless_unique_seqs(factory: Factory, ctx) -> None:
+@pytest.mark.parametrize("quick", [False, True], ids=["whole-way", "quick-way"])
+async def test_concurrent_sends_get_gapless_unique_seqs(factory: Factory, ctx, quick) -> None:
     site = await factory.site()
     visitor = await factory.visitor(site)
     operator = await factory.operator(site)
     first = await conversations.send_visitor_message(ctx, visitor, text="0", client_msg_id="v0")
     sends = [
-        conversations.send_visitor_message(ctx, visitor, text=f"v{i}", client_msg_id=f"v{i}")
+        conversations.send_visitor_message(
+            ctx, visitor, text=f"v{i}", client_msg_id=f"v{i}", has_conversation=quick
+        )
         for i in range(1, 11)
     ]
     sends += [
@@ -77,12 +84,18 @@ async def test_concurrent_first_messages_start_exactly_one_conversation(
     assert listed.conversation.last_seq == 8 and listed.unread == 8
 
 
-async def test_concurrent_retries_of_one_message_store_it_once(factory: Factory, ctx) -> None:
+@pytest.mark.parametrize("quick", [False, True], ids=["whole-way", "quick-way"])
+async def test_concurrent_retries_of_one_message_store_it_once(
+    factory: Factory, ctx, quick
+) -> None:
     site = await factory.site()
     visitor = await factory.visitor(site)
+    await conversations.send_visitor_message(ctx, visitor, text="first", client_msg_id="0")
     results = await asyncio.gather(
         *[
-            conversations.send_visitor_message(ctx, visitor, text="once", client_msg_id="same")
+            conversations.send_visitor_message(
+                ctx, visitor, text="once", client_msg_id="same", has_conversation=quick
+            )
             for _ in range(5)
         ]
     )
@@ -296,3 +309,57 @@ async def test_resume_returns_only_messages_after_the_given_seq(factory: Factory
     conversation, found = await conversations.visitor_messages_after(ctx, visitor, 3)
     assert conversation is not None and conversation.last_seq == 5
     assert [m.seq for m in found] == [4, 5]
+
+
+async def test_a_quick_message_that_waited_for_the_lock_announces_the_stored_inbox_row(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    """PostgreSQL: the one statement that continues a conversation waits for the
+    conversation's lock while another writer adds a message; it stores the next seq, and the
+    inbox row it announces counts the other writer's message, which its snapshot missed."""
+    if not ctx.db.writes_in_one_statement:
+        pytest.skip("SQLite has no one-statement writes")
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    await conversations.send_visitor_message(ctx, visitor, text="a", client_msg_id="1")
+    quick: asyncio.Task[conversations.Sent] | None = None
+    async with unit_of_work(ctx) as uow:
+        conversation = await store.latest_conversation_of_contact(
+            uow.conn, visitor.contact_id, lock=True
+        )
+        assert conversation is not None
+        await store.append_message(
+            uow.conn,
+            conversation,
+            author=Author("visitor", visitor.contact_id),
+            text="b",
+            internal=False,
+            client_msg_id="2",
+            now=uow.now,
+        )
+        quick = asyncio.create_task(
+            conversations.send_visitor_message(
+                ctx, visitor, text="c", client_msg_id="3", has_conversation=True
+            )
+        )
+        await _until_a_statement_waits_for_a_lock(ctx)
+    sent = await quick
+    assert sent.message.seq == 3 and sent.conversation.last_seq == 3
+    (listed,) = await conversations.list_conversations(ctx, operator)
+    assert listed.unread == 3
+    announced = [e for e in events if e.type.startswith("conversation.")][-1]
+    assert announced.operator_frame["conversation"] == listed.public()
+
+
+async def _until_a_statement_waits_for_a_lock(ctx) -> None:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(10):
+        while True:
+            async with ctx.db.read() as conn:
+                if (await conn.execute(query)).scalar():
+                    return
+            await asyncio.sleep(0.01)

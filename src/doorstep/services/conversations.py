@@ -25,7 +25,7 @@ from doorstep.services import audiences, autoreplies
 from doorstep.services.access import access_conversation, operator_site_ids
 from doorstep.services.context import Ctx
 from doorstep.services.message_events import announce_message
-from doorstep.services.uow import UnitOfWork, announce, unit_of_work
+from doorstep.services.uow import UnitOfWork, announce, one_statement, unit_of_work
 from doorstep.store import conversations as store
 from doorstep.store import sites as site_store
 
@@ -63,10 +63,30 @@ async def _summary(conn: AsyncConnection, conversation: Conversation) -> Convers
 
 
 async def send_visitor_message(
-    ctx: Ctx, visitor: Visitor, *, text: object, client_msg_id: object
+    ctx: Ctx,
+    visitor: Visitor,
+    *,
+    text: object,
+    client_msg_id: object,
+    has_conversation: bool = False,
 ) -> Sent:
+    """Store a visitor's message in their conversation, starting or reopening it as needed.
+
+    `has_conversation` is the caller's guess that the visitor has a conversation already
+    (their socket saw one): on PostgreSQL a message that continues it is then tried as one
+    statement first. A wrong guess costs one round trip, nothing else.
+    """
     text = check_text(text)
     client_id = check_client_msg_id(client_msg_id)
+    if has_conversation and ctx.db.writes_in_one_statement:
+        async with one_statement(ctx) as uow:
+            continued = await store.continue_conversation(
+                uow.conn, visitor.contact_id, text=text, client_msg_id=client_id, now=uow.now
+            )
+            if continued is not None:
+                announce_message(uow, continued)
+        if continued is not None:
+            return Sent(continued.message, continued.summary.conversation, True)
     author = Author("visitor", visitor.contact_id)
     async with unit_of_work(ctx) as uow:
         # Lock order on every write path: the conversation row first. Only a visitor who has

@@ -28,6 +28,21 @@ async def unit_of_work(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
     async with ctx.db.transaction() as conn:
         uow = UnitOfWork(conn, ctx.clock.now())
         yield uow
+    await _publish(ctx, uow)
+
+
+@asynccontextmanager
+async def one_statement(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
+    """A unit of work that is a single statement, committed as it returns: PostgreSQL only
+    (`Database.autocommitted`). A second statement would not be part of the first one's
+    transaction, so the block runs one, and its events are published after it."""
+    async with ctx.db.autocommitted() as conn:
+        uow = UnitOfWork(conn, ctx.clock.now())
+        yield uow
+    await _publish(ctx, uow)
+
+
+async def _publish(ctx: Ctx, uow: UnitOfWork) -> None:
     for event in uow.events:
         await ctx.bus.publish(event)
 

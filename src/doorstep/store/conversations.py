@@ -282,7 +282,9 @@ _INSERT_MESSAGE = {
 }
 
 
-def _bump(*, internal: bool, by_operator: bool) -> Any:
+def _bump(*, internal: bool, by_operator: bool, target: Any = None) -> Any:
+    """Advance the conversation `target` (by default the one bound as `b_id`) past a new
+    message."""
     values: dict[str, Any] = {
         "last_seq": conversations.c.last_seq + 1,
         "updated_at": bindparam("b_now"),
@@ -305,7 +307,7 @@ def _bump(*, internal: bool, by_operator: bool) -> Any:
             )
     return (
         update(conversations)
-        .where(conversations.c.id == bindparam("b_id"))
+        .where(conversations.c.id == (bindparam("b_id") if target is None else target))
         .values(**values)
         .returning(*conversations.c)
     )
@@ -402,13 +404,72 @@ async def _append_in_one_statement(
     )
     if row is None:
         return None
-    mapping = row._mapping
+    return row._mapping["message_id"], _appended_summary(row._mapping, author)
+
+
+def _appended_summary(mapping: Any, author: Author) -> ConversationSummary:
+    """The inbox row a one-statement append returns, counting the message it inserted."""
     summary = _summary(mapping)
     if author.type == "visitor":
         # The statement's own count cannot see the row it inserts (one snapshot for all of
         # it); a visitor's message is always past the operators' read pointer.
         summary = replace(summary, unread=summary.unread + 1)
-    return mapping["message_id"], summary
+    return summary
+
+
+async def continue_conversation(
+    conn: AsyncConnection,
+    contact_id: int,
+    *,
+    text: str,
+    client_msg_id: str | None,
+    now: datetime,
+) -> Appended | None:
+    """PostgreSQL, outside a transaction: a visitor's message appended to their latest
+    conversation in one statement, which commits it, when the message changes nothing but the
+    thread. That is when the conversation is open and either an operator has answered it or
+    the visitor's message before already waits for an answer: a message that neither reopens
+    a conversation nor starts a wait (services/autoreplies.py, `after_visitor_message`).
+
+    None, with nothing changed, otherwise: no conversation, a resolved one, a message that
+    starts a wait, or a repeated `client_msg_id`. The caller then goes the whole way.
+    """
+    author = Author("visitor", contact_id)
+    row = await _CONTINUE.first(
+        conn,
+        b_contact=contact_id,
+        b_now=now,
+        b_preview=text[:PREVIEW_CHARS],
+        b_author=author.type,
+        m_author_type=author.type,
+        m_author_id=author.id,
+        m_text=text,
+        m_internal=False,
+        m_client_msg_id=client_msg_id,
+        m_created_at=now,
+        m_meta=None,
+    )
+    if row is None:
+        return None
+    mapping = row._mapping
+    summary = _appended_summary(mapping, author)
+    conversation = summary.conversation
+    if mapping["snapshot_seq"] != conversation.last_seq - 1:
+        # The statement waited for the conversation's lock while another writer added to it:
+        # its snapshot, older than that write, undercounts the unread messages. Read anew.
+        summary = await conversation_summary(conn, conversation.id)
+    message = Message(
+        mapping["message_id"],
+        conversation.id,
+        mapping["message_seq"],
+        author,
+        text,
+        False,
+        client_msg_id,
+        now,
+        None,
+    )
+    return Appended(message, summary)
 
 
 async def messages_after(
@@ -612,6 +673,48 @@ def _append(*, internal: bool, by_operator: bool) -> Any:
     return _with_inserted_message(_summary_select(bumped), inserted)
 
 
+def _continue() -> Any:
+    """PostgreSQL: `continue_conversation`'s statement. The latest conversation is locked
+    first, then judged: with the condition in the locking select, a resolved latest one
+    would give way to an older conversation. Under READ COMMITTED a lock that had to wait
+    returns the row as its last writer left it, so `last_seq` is current; `snapshot_seq` is
+    the row as the statement's snapshot saw it, to tell whether it waited."""
+    c = conversations.c
+    latest = _LATEST_OF_CONTACT.with_for_update().cte("latest")
+    waiting = (
+        select(latest)
+        .where(
+            latest.c.status != "resolved",
+            or_(
+                latest.c.operator_replied_at.is_not(None), latest.c.last_message_author == "visitor"
+            ),
+        )
+        .cte("waiting")
+    )
+    values = {
+        "conversation_id": waiting.c.id,
+        **_message_values(waiting.c.last_seq + 1),
+    }
+    inserted = (
+        postgresql.insert(messages)
+        .from_select(list(values), select(*values.values()))
+        .on_conflict_do_nothing(
+            index_elements=[messages.c.conversation_id, messages.c.client_msg_id]
+        )
+        .returning(messages.c.id, messages.c.conversation_id, messages.c.seq)
+        .cte("inserted")
+    )
+    bumped = _bump(
+        internal=False,
+        by_operator=False,
+        target=select(inserted.c.conversation_id).scalar_subquery(),
+    ).cte("bumped")
+    snapshot_seq = select(c.last_seq).where(c.id == bumped.c.id).scalar_subquery()
+    return _with_inserted_message(_summary_select(bumped), inserted).add_columns(
+        inserted.c.seq.label("message_seq"), snapshot_seq.label("snapshot_seq")
+    )
+
+
 _APPEND = {
     (internal, by_operator): Prepared(_append(internal=internal, by_operator=by_operator))
     for internal in (False, True)
@@ -619,3 +722,4 @@ _APPEND = {
 }
 _FIRST_CONVERSATION = Prepared(_first_conversation())
 _START = Prepared(_start())
+_CONTINUE = Prepared(_continue())

@@ -74,6 +74,22 @@ class Database:
                     await conn.invalidate()  # never hand a connection in a transaction back
                 raise
 
+    @property
+    def writes_in_one_statement(self) -> bool:
+        """Whether a statement can change several tables at once and commit by itself
+        (`autocommitted`): PostgreSQL's data-modifying WITH; SQLite has no such statement."""
+        return not self.is_sqlite
+
+    @asynccontextmanager
+    async def autocommitted(self) -> AsyncIterator[AsyncConnection]:
+        """PostgreSQL: a write connection outside any transaction, each statement committed
+        when it returns; for a write that is one statement, saving BEGIN and COMMIT's round
+        trips."""
+        if not self.writes_in_one_statement:
+            raise RuntimeError("SQLite writes in transactions (Database.transaction)")
+        async with self.writer_connection() as (conn, _driver):
+            yield conn
+
     @asynccontextmanager
     async def writer_connection(self) -> AsyncIterator[Lent]:
         """A connection for writing, and its driver connection, outside any transaction.

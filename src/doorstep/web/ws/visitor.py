@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -50,15 +50,15 @@ async def visitor_socket(websocket: WebSocket) -> None:
             }
         )
         bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
-        current = visitor
+        session = _Session(visitor, client, has_conversation=conversation is not None)
 
         async def dispatch(frame: Any) -> dict[str, Any] | None:
             # A merge moves this socket to another contact (Hub.deliver); follow it.
-            nonlocal current
             contact_id = conn.contact_id or visitor.contact_id
-            if contact_id != current.contact_id:
-                current = replace(visitor, contact_id=contact_id)
-            return await _dispatch(ctx, current, client, frame)
+            if contact_id != session.visitor.contact_id:
+                session.visitor = replace(visitor, contact_id=contact_id)
+                session.has_conversation = False  # unknown: the slower path finds out
+            return await _dispatch(ctx, session, frame)
 
         await receive_frames(websocket, conn, p.visitor_frames, dispatch, bucket)
     finally:
@@ -67,9 +67,19 @@ async def visitor_socket(websocket: WebSocket) -> None:
         await tracking.disconnect_visitor(ctx, visitor, client)
 
 
-async def _dispatch(
-    ctx: Ctx, visitor: Visitor, client: tracking.Client, frame: Any
-) -> dict[str, Any] | None:
+@dataclass(slots=True)
+class _Session:
+    """What one visitor socket knows between frames."""
+
+    visitor: Visitor
+    client: tracking.Client
+    # Whether the visitor is known to have a conversation: a message then tries the quick
+    # way to continue it first (services/conversations.py, `send_visitor_message`).
+    has_conversation: bool
+
+
+async def _dispatch(ctx: Ctx, session: _Session, frame: Any) -> dict[str, Any] | None:
+    visitor, client = session.visitor, session.client
     match frame:
         case p.PageViewFrame():  # first: nearly every frame a widget sends is a page view
             visit_id = await tracking.record_page_view(
@@ -80,8 +90,13 @@ async def _dispatch(
             return {"type": "pong"}
         case p.VisitorSend():
             sent = await conversations.send_visitor_message(
-                ctx, visitor, text=frame.text, client_msg_id=frame.client_msg_id
+                ctx,
+                visitor,
+                text=frame.text,
+                client_msg_id=frame.client_msg_id,
+                has_conversation=session.has_conversation,
             )
+            session.has_conversation = True
             return {
                 "type": "message.ack",
                 "client_msg_id": frame.client_msg_id,
