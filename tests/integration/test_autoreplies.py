@@ -20,6 +20,7 @@ from doorstep.services import (
     visitors,
 )
 from doorstep.services.context import build_ctx
+from doorstep.services.jobs import JOB_SCHEDULED
 from doorstep.store import conversations as conversation_store
 from doorstep.store import jobs as job_store
 from tests.factories import Factory
@@ -406,29 +407,44 @@ async def test_the_widget_socket_leaves_an_email_or_says_what_is_wrong(
 async def test_a_message_sent_the_quick_way_does_what_the_whole_way_does(
     ctx, clock, factory: Factory, events, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two visitors go through the same steps, one saying it has no conversation (the whole
-    way every time), one that it has (on PostgreSQL a message that continues the
-    conversation is then one statement): what each step stores, schedules and announces is
-    the same, and the quick way is taken exactly where nothing reopens or starts a wait."""
+    """Two visitors go through the same steps: one the whole way every time, in a
+    transaction; the other as a widget's socket sends, where on PostgreSQL a first message,
+    and a message that continues a conversation, are one statement. What each step stores,
+    schedules and announces is the same, and the quick way is taken exactly where it can."""
     site, admin, _rule = await only_rule(ctx, factory)
-    slow, quick = await factory.visitor(site), await factory.visitor(site)
+    whole, quick = await factory.visitor(site), await factory.visitor(site)
     worker = Worker(ctx, HANDLERS)
-    continued: list[bool] = []
-    real_continue = conversation_store.continue_conversation
+    alone: list[bool] = []
+    for name in ("continue_conversation", "start_conversation_alone"):
+        real = getattr(conversation_store, name)
 
-    async def continue_conversation(*args, **kwargs):
-        result = await real_continue(*args, **kwargs)
-        continued.append(result is not None)
-        return result
+        async def spy(*args, real=real, **kwargs):
+            result = await real(*args, **kwargs)
+            alone.append(result is not None)
+            return result
 
-    monkeypatch.setattr(conversation_store, "continue_conversation", continue_conversation)
+        monkeypatch.setattr(conversation_store, name, spy)
+    scheduled: list[str] = []
 
-    async def observe(visitor, step) -> tuple[object, ...]:
-        continued.clear()
+    async def wakeup(event) -> None:
+        if event.type == JOB_SCHEDULED:
+            scheduled.append(event.meta["due_at"])
+
+    ctx.bus.subscribe(wakeup)
+    one_statement = ctx.db.writes_in_one_statement
+    has_conversation = False  # what the quick visitor's socket knows
+
+    async def observe(visitor, message) -> tuple[object, ...]:
+        nonlocal has_conversation
+        alone.clear()
         events.clear()
+        scheduled.clear()
+        ctx.db.writes_in_one_statement = one_statement and visitor is quick
         sent = await conversations.send_visitor_message(
-            ctx, visitor, **step, has_conversation=visitor is quick
+            ctx, visitor, **message, has_conversation=has_conversation and visitor is quick
         )
+        ctx.db.writes_in_one_statement = one_statement
+        has_conversation = has_conversation or visitor is quick
         conversation = sent.conversation
         (listed,) = [
             s
@@ -437,7 +453,11 @@ async def test_a_message_sent_the_quick_way_does_what_the_whole_way_does(
         ]
         async with ctx.db.read() as conn:
             jobs = [
-                j["due_at"] - clock.now()
+                (
+                    j["kind"],
+                    j["payload"] == {"conversation_id": conversation.id},
+                    j["due_at"] - clock.now(),
+                )
                 for j in await job_store.pending(conn)
                 if j["key"] == autoreplies.job_key(conversation.id)
             ]
@@ -450,18 +470,19 @@ async def test_a_message_sent_the_quick_way_does_what_the_whole_way_does(
             [a.operator_frame["conversation"] == listed.public() for a in announced],
             jobs,
             [e.type for e in events],
-            continued[:],
+            scheduled[:],
+            any(alone),
         )
 
     quick_way: list[bool] = []
 
     async def step(**message: str) -> None:
-        seen = [await observe(visitor, message) for visitor in (slow, quick)]
-        quick_way.append(seen[1][-1] == [True])
+        seen = [await observe(visitor, message) for visitor in (whole, quick)]
+        quick_way.append(seen[1][-1])
         assert seen[0][:-1] == seen[1][:-1]
 
     async def both(action) -> None:
-        for visitor in (slow, quick):
+        for visitor in (whole, quick):
             conversation = await conversations.visitor_conversation(ctx, visitor)
             await action(conversation.id)
 
@@ -479,5 +500,4 @@ async def test_a_message_sent_the_quick_way_does_what_the_whole_way_does(
     await step(text="d", client_msg_id="4")  # an operator has answered
     await both(lambda cid: conversations.set_conversation_status(ctx, admin, cid, "resolved"))
     await step(text="e", client_msg_id="5")  # reopens
-    one_statement = ctx.db.writes_in_one_statement
-    assert quick_way == [False, one_statement, False, False, one_statement, False]
+    assert quick_way == [one_statement, one_statement, False, False, one_statement, False]

@@ -12,6 +12,7 @@ from doorstep.errors import InvalidInput, NotFound
 from doorstep.services import conversations
 from doorstep.services.uow import unit_of_work
 from doorstep.store import conversations as store
+from doorstep.store import visitors as visitor_store
 from tests.conftest import CapturedEvents
 from tests.factories import Factory
 
@@ -363,3 +364,47 @@ async def _until_a_statement_waits_for_a_lock(ctx) -> None:
                 if (await conn.execute(query)).scalar():
                     return
             await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("starter", ["visitor", "operator"])
+async def test_a_first_message_meanwhile_started_elsewhere_joins_that_conversation(
+    factory: Factory, ctx, starter: str
+) -> None:
+    """PostgreSQL: a visitor's first message, one statement, waits for the contact's lock
+    while another writer starts a conversation for the contact (the visitor's first message
+    the whole way, or an operator writing first); it starts no second conversation."""
+    if not ctx.db.writes_in_one_statement:
+        pytest.skip("SQLite has no one-statement writes")
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+    first: asyncio.Task[conversations.Sent] | None = None
+    async with unit_of_work(ctx) as uow:
+        if starter == "visitor":
+            assert (
+                await store.latest_conversation_locking_contact(uow.conn, visitor.contact_id)
+                is None
+            )
+            started = await store.start_conversation(
+                uow.conn,
+                site_id=site.id,
+                contact_id=visitor.contact_id,
+                author=Author("visitor", visitor.contact_id),
+                text="a",
+                client_msg_id="1",
+                now=uow.now,
+            )
+            assert started is not None
+        else:
+            await visitor_store.lock_contact(uow.conn, visitor.contact_id)
+            await store.insert_conversation(
+                uow.conn, site_id=site.id, contact_id=visitor.contact_id, now=uow.now
+            )
+        first = asyncio.create_task(
+            conversations.send_visitor_message(ctx, visitor, text="b", client_msg_id="2")
+        )
+        await _until_a_statement_waits_for_a_lock(ctx)
+    sent = await first
+    (listed,) = await conversations.list_conversations(ctx, operator)
+    assert sent.conversation.id == listed.conversation.id
+    assert sent.message.seq == listed.conversation.last_seq == (2 if starter == "visitor" else 1)

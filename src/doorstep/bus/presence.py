@@ -25,6 +25,10 @@ class LocalPresence:
     def is_connected(self, operator_id: int) -> bool:
         return self._sockets[operator_id] > 0
 
+    def connected(self) -> tuple[int, ...]:
+        """The operators with a console open on this node."""
+        return tuple(self._sockets)
+
 
 class LiveVisitor:
     """A visitor with at least one widget socket open, and the page they look at now."""

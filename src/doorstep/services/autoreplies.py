@@ -24,7 +24,7 @@ from doorstep.domain.events import Event
 from doorstep.domain.models import Author, Contact, Conversation, Site
 from doorstep.domain.schedules import Schedule
 from doorstep.services.context import AUTOREPLY_SETUP_CHANGED, Ctx
-from doorstep.services.jobs import cancel_job, schedule_job
+from doorstep.services.jobs import cancel_job, job_scheduled, schedule_job
 from doorstep.services.message_events import announce_message
 from doorstep.services.operators import effective_status
 from doorstep.services.segments import contact_in_segment
@@ -33,6 +33,7 @@ from doorstep.store import autoreplies as store
 from doorstep.store import conversations as conversation_store
 from doorstep.store import sites as site_store
 from doorstep.store import visitors as visitor_store
+from doorstep.store.conversations import WaitTimer
 
 JOB_KIND = "autoreply"
 
@@ -60,6 +61,26 @@ async def after_visitor_message(
     if due is None:
         return
     await schedule_job(uow, JOB_KIND, job_key(after.id), due, {"conversation_id": after.id})
+
+
+async def timer_of_new_conversation(
+    ctx: Ctx, conn: AsyncConnection, site_id: int, now: datetime
+) -> WaitTimer:
+    """`after_visitor_message` for a conversation a visitor starts now, for the statement
+    that starts it to set (store/conversations.py, `start_conversation_alone`): the due
+    time with an operator online and without, and who is connected here to tell which."""
+    rules = (await _cached_setup(ctx, conn, site_id)).domain_rules()
+    return WaitTimer(
+        JOB_KIND,
+        due_if_online=first_check(rules, now, operators_online=True),
+        due_if_nobody=first_check(rules, now, operators_online=False),
+        connected=ctx.presence.connected(),
+    )
+
+
+def timer_set(uow: UnitOfWork, conversation_id: int, due_at: datetime) -> None:
+    """A new conversation's timer was stored with it: tell the workers."""
+    job_scheduled(uow, job_key(conversation_id), due_at)
 
 
 async def _cached_setup(ctx: Ctx, conn: AsyncConnection, site_id: int) -> SiteSetup:

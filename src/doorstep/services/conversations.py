@@ -72,21 +72,19 @@ async def send_visitor_message(
 ) -> Sent:
     """Store a visitor's message in their conversation, starting or reopening it as needed.
 
-    `has_conversation` is the caller's guess that the visitor has a conversation already
-    (their socket saw one): on PostgreSQL a message that continues it is then tried as one
-    statement first. A wrong guess costs one round trip, nothing else.
+    On PostgreSQL the common cases are tried first as one statement that commits itself:
+    a first message when `has_conversation` is False, else a message that continues the
+    conversation. `has_conversation` is the caller's guess (the visitor's socket saw a
+    conversation or sent a message); a wrong guess, or a case the one statement leaves
+    alone, costs one round trip before the whole way, nothing else.
     """
     text = check_text(text)
     client_id = check_client_msg_id(client_msg_id)
-    if has_conversation and ctx.db.writes_in_one_statement:
-        async with one_statement(ctx) as uow:
-            continued = await store.continue_conversation(
-                uow.conn, visitor.contact_id, text=text, client_msg_id=client_id, now=uow.now
-            )
-            if continued is not None:
-                announce_message(uow, continued)
-        if continued is not None:
-            return Sent(continued.message, continued.summary.conversation, True)
+    if ctx.db.writes_in_one_statement:
+        alone = _continue_alone if has_conversation else _start_alone
+        sent = await alone(ctx, visitor, text, client_id)
+        if sent is not None:
+            return sent
     author = Author("visitor", visitor.contact_id)
     async with unit_of_work(ctx) as uow:
         # Lock order on every write path: the conversation row first. Only a visitor who has
@@ -138,6 +136,40 @@ async def send_visitor_message(
         await autoreplies.after_visitor_message(ctx, uow, before, conversation)
         announce_message(uow, appended)
     return Sent(appended.message, conversation, True)
+
+
+async def _continue_alone(
+    ctx: Ctx, visitor: Visitor, text: str, client_id: str | None
+) -> Sent | None:
+    async with one_statement(ctx) as uow:
+        continued = await store.continue_conversation(
+            uow.conn, visitor.contact_id, text=text, client_msg_id=client_id, now=uow.now
+        )
+        if continued is None:
+            return None
+        announce_message(uow, continued)
+    return Sent(continued.message, continued.summary.conversation, True)
+
+
+async def _start_alone(ctx: Ctx, visitor: Visitor, text: str, client_id: str | None) -> Sent | None:
+    async with one_statement(ctx) as uow:
+        timer = await autoreplies.timer_of_new_conversation(ctx, uow.conn, visitor.site_id, uow.now)
+        started = await store.start_conversation_alone(
+            uow.conn,
+            site_id=visitor.site_id,
+            contact_id=visitor.contact_id,
+            text=text,
+            client_msg_id=client_id,
+            now=uow.now,
+            timer=timer,
+        )
+        if started is None:
+            return None
+        conversation = started.appended.summary.conversation
+        if started.timer_due is not None:
+            autoreplies.timer_set(uow, conversation.id, started.timer_due)
+        announce_message(uow, started.appended, created=True)
+    return Sent(started.appended.message, conversation, True)
 
 
 async def send_operator_message(

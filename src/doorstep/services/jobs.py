@@ -26,6 +26,11 @@ async def schedule_job(
     await store.enqueue(
         uow.conn, kind=kind, key=key, due_at=due_at, payload=payload or {}, now=uow.now
     )
+    job_scheduled(uow, key, due_at)
+
+
+def job_scheduled(uow: UnitOfWork, key: str, due_at: datetime) -> None:
+    """Wake the workers on every node, once committed, for a job stored due at `due_at`."""
     uow.emit(Event(JOB_SCHEDULED, meta={"key": key, "due_at": due_at.isoformat()}))
 
 

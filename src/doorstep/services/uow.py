@@ -33,9 +33,10 @@ async def unit_of_work(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
 
 @asynccontextmanager
 async def one_statement(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
-    """A unit of work that is a single statement, committed as it returns: PostgreSQL only
-    (`Database.autocommitted`). A second statement would not be part of the first one's
-    transaction, so the block runs one, and its events are published after it."""
+    """A unit of work that is a single write statement, committed as it returns:
+    PostgreSQL only (`Database.autocommitted`). A second write would not be part of the
+    first one's transaction, so the block makes one (reads before it are free), and its
+    events are published after it."""
     async with ctx.db.autocommitted() as conn:
         uow = UnitOfWork(conn, ctx.clock.now())
         yield uow

@@ -10,7 +10,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,9 +35,11 @@ from doorstep.domain.models import (
     ConversationSummary,
     Message,
 )
+from doorstep.store.jobs import rescheduling
 from doorstep.store.prepared import Prepared
 from doorstep.store.rows import to_contact, to_conversation, to_operator
-from doorstep.store.tables import contacts, conversations, messages, operators
+from doorstep.store.tables import contacts, conversations, jobs, messages, operators, site_members
+from doorstep.store.visitors import touch_contact
 
 PREVIEW_CHARS = 200
 
@@ -80,9 +97,10 @@ async def insert_conversation(
     return to_conversation(row)
 
 
-def _first_conversation() -> Any:
+def _first_conversation(*conditions: Any) -> Any:
     """The contact's first conversation, already carrying its first message (seq 1), unless
-    the contact has a conversation: INSERT ... SELECT ... WHERE NOT EXISTS."""
+    the contact has a conversation: INSERT ... SELECT ... WHERE NOT EXISTS, and `conditions`
+    as well."""
     c = conversations.c
     now = bindparam("b_now", type_=c.created_at.type)
     values = {
@@ -102,7 +120,7 @@ def _first_conversation() -> Any:
     already = select(conversations.c.id).where(conversations.c.contact_id == bindparam("b_contact"))
     return (
         insert(conversations)
-        .from_select(list(values), select(*values.values()).where(~already.exists()))
+        .from_select(list(values), select(*values.values()).where(~already.exists(), *conditions))
         .returning(*conversations.c)
     )
 
@@ -183,6 +201,87 @@ async def start_conversation(
     return Appended(stored, summary)
 
 
+@dataclass(frozen=True, slots=True)
+class WaitTimer:
+    """The job to set when a visitor starts waiting for an answer, keyed `<kind>:<id>` by
+    the conversation. It is due at `due_if_online` when a member of the site's team is
+    online (their status says so and they have a console open on this node: one of
+    `connected`), else at `due_if_nobody`; no job when the due time is None."""
+
+    kind: str
+    due_if_online: datetime | None
+    due_if_nobody: datetime | None
+    connected: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    appended: Appended
+    timer_due: datetime | None  # when the timer's job is due; None: no job
+
+
+async def start_conversation_alone(
+    conn: AsyncConnection,
+    *,
+    site_id: int,
+    contact_id: int,
+    text: str,
+    client_msg_id: str | None,
+    now: datetime,
+    timer: WaitTimer,
+) -> Started | None:
+    """PostgreSQL, outside a transaction: a visitor's first message as one statement,
+    which commits it: the conversation, its first message, the job of `timer` and the inbox
+    row. None, with nothing changed, when the contact has a conversation, or when a
+    conversation may have been started since the statement's snapshot; the caller then goes
+    the whole way (`latest_conversation_locking_contact`).
+
+    The snapshot is taken before the contact's row lock is, so it may miss a conversation
+    that a writer holding the lock started meanwhile. Every such writer touches the contact's
+    row (`touch_contact`), so the row as locked differs from the row as the snapshot saw it
+    whenever that can have happened, and then nothing is inserted.
+    """
+    author = Author("visitor", contact_id)
+    message = {
+        "author_type": author.type,
+        "author_id": author.id,
+        "text": text,
+        "internal": False,
+        "client_msg_id": client_msg_id,
+        "created_at": now,
+        "meta": None,
+    }
+    row = await _START_ALONE.first(
+        conn,
+        b_site=site_id,
+        b_contact=contact_id,
+        b_now=now,
+        b_preview=text[:PREVIEW_CHARS],
+        b_author=author.type,
+        b_timer_kind=timer.kind,
+        b_due_if_online=timer.due_if_online,
+        b_due_if_nobody=timer.due_if_nobody,
+        b_connected=list(timer.connected),
+        **{f"m_{k}": v for k, v in message.items()},
+    )
+    if row is None:
+        return None
+    mapping = row._mapping
+    summary = replace(_summary(mapping), unread=1)  # the snapshot cannot see its message
+    stored = Message(
+        mapping["message_id"],
+        summary.conversation.id,
+        1,
+        author,
+        text,
+        False,
+        client_msg_id,
+        now,
+        None,
+    )
+    return Started(Appended(stored, summary), mapping["timer_due"])
+
+
 async def conversation_by_id(
     conn: AsyncConnection, conversation_id: int, *, lock: bool = False
 ) -> Conversation | None:
@@ -216,13 +315,14 @@ async def latest_conversation_of_contact(
 
 def _latest_or_contact_locked() -> Any:
     """PostgreSQL: the contact's latest conversation, locked; when there is none, the
-    contact's row locked instead, so that one writer at a time may start a conversation.
-    One row always comes back, its conversation columns NULL when there is none."""
+    contact's row locked instead (and touched: `touch_contact`), so that one writer at a
+    time may start a conversation. One row always comes back, its conversation columns NULL
+    when there is none."""
     latest = _LATEST_OF_CONTACT.with_for_update().cte("latest")
     contact_lock = (
-        select(contacts.c.id)
-        .where(contacts.c.id == bindparam("b_contact"), ~select(latest.c.id).exists())
-        .with_for_update()
+        touch_contact(bindparam("b_contact"))
+        .where(~select(latest.c.id).exists())
+        .returning(contacts.c.id)
         .cte("contact_lock")
     )
     locked = select(func.count().label("locked")).select_from(contact_lock).subquery("locked")
@@ -715,6 +815,73 @@ def _continue() -> Any:
     )
 
 
+def _start_alone() -> Any:
+    """PostgreSQL: `start_conversation_alone`'s statement."""
+    contact = bindparam("b_contact", type_=contacts.c.id.type)
+    version = literal_column("xmin")
+    locked = (
+        select(contacts.c.id, version.label("version"))
+        .where(contacts.c.id == contact)
+        .with_for_update()
+        .cte("locked")
+    )
+    as_seen = select(version).select_from(contacts).where(contacts.c.id == contact)
+    unchanged = select(locked.c.id).where(locked.c.version == as_seen.scalar_subquery())
+    started = _first_conversation(unchanged.exists()).cte("started")
+    touched = (
+        touch_contact(select(started.c.contact_id).scalar_subquery())
+        .returning(contacts.c.id)
+        .cte("touched")
+    )
+    values = {"conversation_id": started.c.id, **_message_values(literal(1))}
+    inserted = (
+        insert(messages)
+        .from_select(list(values), select(*values.values()))
+        .returning(messages.c.id)
+        .cte("inserted")
+    )
+    timer = _wait_timer(started).cte("timer")
+    return _with_inserted_message(_summary_select(started, literal(0)), inserted).add_columns(
+        select(timer.c.due_at).scalar_subquery().label("timer_due"),
+        # Read only so that the statement has it: a WITH query nothing names is left out.
+        select(func.count()).select_from(touched).scalar_subquery().label("touched"),
+    )
+
+
+def _wait_timer(started: Any) -> Any:
+    """The `WaitTimer` job of the conversation `started`, when one is due: an insert."""
+    due_type = jobs.c.due_at.type
+    connected = bindparam("b_connected", type_=postgresql.ARRAY(operators.c.id.type))
+    online = (
+        select(site_members.c.operator_id)
+        .join(operators, operators.c.id == site_members.c.operator_id)
+        .where(
+            site_members.c.site_id == started.c.site_id,
+            operators.c.status == "online",
+            operators.c.id == any_(connected),
+        )
+        .exists()
+    )
+    due = case(
+        (online, bindparam("b_due_if_online", type_=due_type)),
+        else_=bindparam("b_due_if_nobody", type_=due_type),
+    )
+    wait = select(started.c.id, due.label("due")).subquery("wait")
+    kind = bindparam("b_timer_kind", type_=jobs.c.kind.type)
+    values = {
+        "kind": kind,
+        "key": kind.concat(":").concat(cast(wait.c.id, String)),
+        "payload": func.jsonb_build_object("conversation_id", wait.c.id),
+        "due_at": wait.c.due,
+        "attempts": literal(0),
+        "created_at": bindparam("b_now", type_=jobs.c.created_at.type),
+    }
+    timed = select(*values.values()).where(wait.c.due.is_not(None))
+    return rescheduling(postgresql.insert(jobs).from_select(list(values), timed)).returning(
+        jobs.c.due_at
+    )
+
+
 _APPEND = {
     (internal, by_operator): Prepared(_append(internal=internal, by_operator=by_operator))
     for internal in (False, True)
@@ -722,4 +889,5 @@ _APPEND = {
 }
 _FIRST_CONVERSATION = Prepared(_first_conversation())
 _START = Prepared(_start())
+_START_ALONE = Prepared(_start_alone())
 _CONTINUE = Prepared(_continue())

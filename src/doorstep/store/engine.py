@@ -27,6 +27,9 @@ class Database:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # Whether a statement can change several tables at once and commit by itself
+        # (`autocommitted`): PostgreSQL's data-modifying WITH; SQLite has no such statement.
+        self.writes_in_one_statement = not self.is_sqlite
         self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
             # The writer leaves WAL checkpoints to a thread of their own.
@@ -73,12 +76,6 @@ class Database:
                 except (sqlite3.Error, ValueError):
                     await conn.invalidate()  # never hand a connection in a transaction back
                 raise
-
-    @property
-    def writes_in_one_statement(self) -> bool:
-        """Whether a statement can change several tables at once and commit by itself
-        (`autocommitted`): PostgreSQL's data-modifying WITH; SQLite has no such statement."""
-        return not self.is_sqlite
 
     @asynccontextmanager
     async def autocommitted(self) -> AsyncIterator[AsyncConnection]:

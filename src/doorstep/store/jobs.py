@@ -46,8 +46,14 @@ async def enqueue(
 
 
 def _enqueue(dialect: Any) -> Prepared:
-    stmt = dialect.insert(jobs).values(attempts=0)
-    stmt = stmt.on_conflict_do_update(
+    stmt = rescheduling(dialect.insert(jobs).values(attempts=0))
+    return Prepared(stmt, keys=("kind", "key", "due_at", "payload", "created_at"))
+
+
+def rescheduling(stmt: Any) -> Any:
+    """An INSERT into jobs (SQLite's or PostgreSQL's) that reschedules a job with the same
+    key instead of doubling it."""
+    return stmt.on_conflict_do_update(
         index_elements=[jobs.c.key],
         set_={
             "kind": stmt.excluded.kind,
@@ -58,7 +64,6 @@ def _enqueue(dialect: Any) -> Prepared:
             "locked_until": None,
         },
     )
-    return Prepared(stmt, keys=("kind", "key", "due_at", "payload", "created_at"))
 
 
 _ENQUEUE = {"sqlite": _enqueue(sqlite), "postgresql": _enqueue(postgresql)}

@@ -108,7 +108,15 @@ async def list_contacts(
     return [to_contact(r) for r in await conn.execute(stmt)]
 
 
-_LOCK_CONTACT = select(contacts.c.id).where(contacts.c.id == bindparam("b_id")).with_for_update()
+def touch_contact(contact_id: Any) -> Any:
+    """PostgreSQL: an UPDATE that changes no value yet gives the contact's row a new version,
+    under the row's lock. Every writer that starts a conversation for a contact holds this
+    lock, so one statement can tell from the row's version whether a conversation may have
+    been started since its snapshot (store/conversations.py, `start_conversation_alone`)."""
+    return update(contacts).where(contacts.c.id == contact_id).values(id=contacts.c.id)
+
+
+_LOCK_CONTACT = touch_contact(bindparam("b_id"))
 
 
 async def lock_contact(conn: AsyncConnection, contact_id: int) -> bool:
