@@ -76,7 +76,8 @@ async def send_visitor_message(
     a first message when `has_conversation` is False, else a message that continues the
     conversation. `has_conversation` is the caller's guess (the visitor's socket saw a
     conversation or sent a message); a wrong guess, or a case the one statement leaves
-    alone, costs one round trip before the whole way, nothing else.
+    alone, costs one round trip before the whole way, nothing else. On SQLite a visitor
+    guessed to have no conversation has it started without a read before.
     """
     text = check_text(text)
     client_id = check_client_msg_id(client_msg_id)
@@ -87,9 +88,16 @@ async def send_visitor_message(
             return sent
     author = Author("visitor", visitor.contact_id)
     async with unit_of_work(ctx) as uow:
-        # Lock order on every write path: the conversation row first. Only a visitor who has
-        # no conversation yet takes the contact's lock, to start exactly one.
-        conversation = await store.latest_conversation_locking_contact(uow.conn, visitor.contact_id)
+        if ctx.db.serial_writes and not has_conversation:
+            # No other writer can start one meanwhile: the insert itself finds out whether
+            # the visitor has a conversation, and nothing is read before it.
+            conversation = None
+        else:
+            # Lock order on every write path: the conversation row first. Only a visitor who
+            # has no conversation yet takes the contact's lock, to start exactly one.
+            conversation = await store.latest_conversation_locking_contact(
+                uow.conn, visitor.contact_id
+            )
         if conversation is None:
             started = await store.start_conversation(
                 uow.conn,
@@ -107,7 +115,8 @@ async def send_visitor_message(
                 )
                 announce_message(uow, started, created=True)
                 return Sent(started.message, started.summary.conversation, True)
-            # Another writer started it since this transaction looked.
+            # The visitor has a conversation: another writer started it since this
+            # transaction looked, or the caller's guess was wrong.
             conversation = await store.latest_conversation_of_contact(
                 uow.conn, visitor.contact_id, lock=True
             )

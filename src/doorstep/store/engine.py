@@ -30,6 +30,9 @@ class Database:
         # Whether a statement can change several tables at once and commit by itself
         # (`autocommitted`): PostgreSQL's data-modifying WITH; SQLite has no such statement.
         self.writes_in_one_statement = not self.is_sqlite
+        # Whether a write transaction excludes every other writer from its start (SQLite's
+        # BEGIN IMMEDIATE), so that what it reads cannot change under it and needs no lock.
+        self.serial_writes = self.is_sqlite
         self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
             # The writer leaves WAL checkpoints to a thread of their own.
