@@ -163,22 +163,7 @@ async def start_conversation(
     has a conversation already (a writer started it since this transaction last looked).
     The check and the insert are one statement, made under the contact's lock
     (`latest_conversation_locking_contact`)."""
-    first = {
-        "b_site": site_id,
-        "b_contact": contact_id,
-        "b_now": now,
-        "b_preview": text[:PREVIEW_CHARS],
-        "b_author": author.type,
-    }
-    message = {
-        "author_type": author.type,
-        "author_id": author.id,
-        "text": text,
-        "internal": False,
-        "client_msg_id": client_msg_id,
-        "created_at": now,
-        "meta": None,
-    }
+    first, message = _first_message_values(site_id, contact_id, author, text, client_msg_id, now)
     if conn.dialect.name == "postgresql":
         row = await _START.first(conn, **first, **{f"m_{k}": v for k, v in message.items()})
         if row is None:
@@ -195,10 +180,52 @@ async def start_conversation(
             conn, conversation_id=conversation_id, seq=1, **message
         )
         summary = await conversation_summary(conn, conversation_id)
-    stored = Message(
-        message_id, summary.conversation.id, 1, author, text, False, client_msg_id, now, None
+    return Appended(_first_message(message_id, summary, message, author), summary)
+
+
+def _first_message_values(
+    site_id: int,
+    contact_id: int,
+    author: Author,
+    text: str,
+    client_msg_id: str | None,
+    now: datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A first message's values: the new conversation's (`_first_conversation`) and the
+    message's columns."""
+    first = {
+        "b_site": site_id,
+        "b_contact": contact_id,
+        "b_now": now,
+        "b_preview": text[:PREVIEW_CHARS],
+        "b_author": author.type,
+    }
+    message = {
+        "author_type": author.type,
+        "author_id": author.id,
+        "text": text,
+        "internal": False,
+        "client_msg_id": client_msg_id,
+        "created_at": now,
+        "meta": None,
+    }
+    return first, message
+
+
+def _first_message(
+    message_id: int, summary: ConversationSummary, message: dict[str, Any], author: Author
+) -> Message:
+    return Message(
+        message_id,
+        summary.conversation.id,
+        1,
+        author,
+        message["text"],
+        False,
+        message["client_msg_id"],
+        message["created_at"],
+        None,
     )
-    return Appended(stored, summary)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,22 +269,10 @@ async def start_conversation_alone(
     whenever that can have happened, and then nothing is inserted.
     """
     author = Author("visitor", contact_id)
-    message = {
-        "author_type": author.type,
-        "author_id": author.id,
-        "text": text,
-        "internal": False,
-        "client_msg_id": client_msg_id,
-        "created_at": now,
-        "meta": None,
-    }
+    first, message = _first_message_values(site_id, contact_id, author, text, client_msg_id, now)
     row = await _START_ALONE.first(
         conn,
-        b_site=site_id,
-        b_contact=contact_id,
-        b_now=now,
-        b_preview=text[:PREVIEW_CHARS],
-        b_author=author.type,
+        **first,
         b_timer_kind=timer.kind,
         b_due_if_online=timer.due_if_online,
         b_due_if_nobody=timer.due_if_nobody,
@@ -268,17 +283,7 @@ async def start_conversation_alone(
         return None
     mapping = row._mapping
     summary = replace(_summary(mapping), unread=1)  # the snapshot cannot see its message
-    stored = Message(
-        mapping["message_id"],
-        summary.conversation.id,
-        1,
-        author,
-        text,
-        False,
-        client_msg_id,
-        now,
-        None,
-    )
+    stored = _first_message(mapping["message_id"], summary, message, author)
     return Started(Appended(stored, summary), mapping["timer_due"])
 
 
