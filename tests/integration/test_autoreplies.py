@@ -501,3 +501,34 @@ async def test_a_message_sent_the_quick_way_does_what_the_whole_way_does(
     await both(lambda cid: conversations.set_conversation_status(ctx, admin, cid, "resolved"))
     await step(text="e", client_msg_id="5")  # reopens
     assert quick_way == [one_statement, one_statement, False, False, one_statement, False]
+
+
+async def test_online_means_a_member_of_the_team_with_a_console_open_and_online(
+    ctx, factory: Factory
+) -> None:
+    """The presence that decides "nobody online" rules is `effective_status` over the team:
+    the statement-level check (one query, or none with no console open) says the same."""
+    site, elsewhere = await factory.site(), await factory.site()
+    member, away, outsider = (
+        await factory.operator(site),
+        await factory.operator(site),
+        await factory.operator(elsewhere),
+    )
+    away = await operators.set_presence(ctx, away, "away")
+
+    async def online() -> bool:
+        async with ctx.db.read() as conn:
+            said = await autoreplies.operators_online(ctx, conn, site.id)
+            team = await sites.site_team(ctx, site.id)
+        assert said == any(operators.effective_status(ctx, m) == "online" for m in team)
+        return said
+
+    assert not await online()  # no console open on this node
+    await operators.connect_console(ctx, outsider)
+    assert not await online()  # online, but on another site's team
+    await operators.connect_console(ctx, away)
+    assert not await online()  # connected, but away
+    await operators.connect_console(ctx, member)
+    assert await online()
+    await operators.disconnect_console(ctx, member)
+    assert not await online()

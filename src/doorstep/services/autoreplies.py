@@ -26,7 +26,6 @@ from doorstep.domain.schedules import Schedule
 from doorstep.services.context import AUTOREPLY_SETUP_CHANGED, Ctx
 from doorstep.services.jobs import cancel_job, job_scheduled, schedule_job
 from doorstep.services.message_events import announce_message
-from doorstep.services.operators import effective_status
 from doorstep.services.segments import contact_in_segment
 from doorstep.services.uow import UnitOfWork, unit_of_work
 from doorstep.store import autoreplies as store
@@ -55,9 +54,12 @@ async def after_visitor_message(
         return
     if before is not None and before.last_message_author == "visitor":
         return
-    setup = await _cached_setup(ctx, uow.conn, after.site_id)
-    online = await operators_online(ctx, uow.conn, after.site_id)
-    due = first_check(setup.domain_rules(), uow.now, online)
+    rules = (await _cached_setup(ctx, uow.conn, after.site_id)).domain_rules()
+    due = first_check(rules, uow.now, operators_online=False)
+    if due != first_check(rules, uow.now, operators_online=True):
+        # Only a "nobody online" rule due at once depends on presence: look only then.
+        online = await operators_online(ctx, uow.conn, after.site_id)
+        due = first_check(rules, uow.now, operators_online=online)
     if due is None:
         return
     await schedule_job(uow, JOB_KIND, job_key(after.id), due, {"conversation_id": after.id})
@@ -137,8 +139,11 @@ async def site_setup(conn: AsyncConnection, site: Site) -> SiteSetup:
 
 
 async def operators_online(ctx: Ctx, conn: AsyncConnection, site_id: int) -> bool:
-    team = await site_store.team_of_site(conn, site_id)
-    return any(effective_status(ctx, member) == "online" for member in team)
+    """Whether a member of the site's team is online (`effective_status`)."""
+    connected = ctx.presence.connected()
+    if not connected:
+        return False  # nobody has a console open here: no read needed
+    return await site_store.team_online(conn, site_id, connected)
 
 
 async def check_autoreply(ctx: Ctx, payload: dict[str, Any]) -> datetime | None:

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import (
     String,
     and_,
-    any_,
     bindparam,
     case,
     cast,
@@ -38,7 +37,8 @@ from doorstep.domain.models import (
 from doorstep.store.jobs import rescheduling
 from doorstep.store.prepared import Prepared
 from doorstep.store.rows import to_contact, to_conversation, to_operator
-from doorstep.store.tables import contacts, conversations, jobs, messages, operators, site_members
+from doorstep.store.sites import online_member
+from doorstep.store.tables import contacts, conversations, jobs, messages, operators
 from doorstep.store.visitors import touch_contact
 
 PREVIEW_CHARS = 200
@@ -856,19 +856,11 @@ def _start_alone() -> Any:
 def _wait_timer(started: Any) -> Any:
     """The `WaitTimer` job of the conversation `started`, when one is due: an insert."""
     due_type = jobs.c.due_at.type
-    connected = bindparam("b_connected", type_=postgresql.ARRAY(operators.c.id.type))
-    online = (
-        select(site_members.c.operator_id)
-        .join(operators, operators.c.id == site_members.c.operator_id)
-        .where(
-            site_members.c.site_id == started.c.site_id,
-            operators.c.status == "online",
-            operators.c.id == any_(connected),
-        )
-        .exists()
-    )
     due = case(
-        (online, bindparam("b_due_if_online", type_=due_type)),
+        (
+            online_member("postgresql", started.c.site_id),
+            bindparam("b_due_if_online", type_=due_type),
+        ),
         else_=bindparam("b_due_if_nobody", type_=due_type),
     )
     wait = select(started.c.id, due.label("due")).subquery("wait")

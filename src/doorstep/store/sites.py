@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.models import Operator, Site
@@ -91,6 +94,45 @@ _TEAM_OF_SITE = Prepared(
 
 async def team_of_site(conn: AsyncConnection, site_id: int) -> list[Operator]:
     return [to_operator(r) for r in await _TEAM_OF_SITE.rows(conn, b_site=site_id)]
+
+
+def online_member(dialect: str, site_id: Any) -> Any:
+    """Whether a member of the site `site_id` is online: their status says so and they are
+    one of the operators bound as `b_connected` (those with a console open on this node; an
+    ARRAY on PostgreSQL, a JSON array on SQLite, see `connected_ids`)."""
+    if dialect == "postgresql":
+        connected = bindparam("b_connected", type_=postgresql.ARRAY(operators.c.id.type))
+        is_connected = operators.c.id == any_(connected)
+    else:
+        listed = func.json_each(bindparam("b_connected", type_=String)).table_valued("value")
+        is_connected = operators.c.id.in_(select(listed.c.value))
+    return (
+        select(site_members.c.operator_id)
+        .join(operators, operators.c.id == site_members.c.operator_id)
+        .where(site_members.c.site_id == site_id, operators.c.status == "online", is_connected)
+        .exists()
+    )
+
+
+def connected_ids(dialect: str, operator_ids: tuple[int, ...]) -> Any:
+    """`operator_ids` as `online_member` binds them."""
+    return list(operator_ids) if dialect == "postgresql" else json.dumps(operator_ids)
+
+
+_TEAM_ONLINE = {
+    dialect: Prepared(select(online_member(dialect, bindparam("b_site"))))
+    for dialect in ("sqlite", "postgresql")
+}
+
+
+async def team_online(conn: AsyncConnection, site_id: int, connected: tuple[int, ...]) -> bool:
+    """Whether a member of the site's team is online among the operators `connected`."""
+    dialect = conn.dialect.name
+    return bool(
+        await _TEAM_ONLINE[dialect].scalar(
+            conn, b_site=site_id, b_connected=connected_ids(dialect, connected)
+        )
+    )
 
 
 async def update_site(conn: AsyncConnection, site_id: int, **values: object) -> Site:
