@@ -135,17 +135,22 @@ def _message_values(seq: Any) -> dict[str, Any]:
     return {"seq": seq, **values}
 
 
-def _start() -> Any:
-    """PostgreSQL: `_first_conversation`, its first message and its inbox row, in one
-    statement. Nothing comes back when the contact has a conversation already."""
-    started = _first_conversation().cte("started")
+def _first_message_of(started: Any) -> Any:
+    """The first message of the conversation a statement starts (`started`): an insert."""
     values = {"conversation_id": started.c.id, **_message_values(literal(1))}
-    inserted = (
+    return (
         insert(messages)
         .from_select(list(values), select(*values.values()))
         .returning(messages.c.id)
         .cte("inserted")
     )
+
+
+def _start() -> Any:
+    """PostgreSQL: `_first_conversation`, its first message and its inbox row, in one
+    statement. Nothing comes back when the contact has a conversation already."""
+    started = _first_conversation().cte("started")
+    inserted = _first_message_of(started)
     return _with_inserted_message(_summary_select(started, literal(0)), inserted)
 
 
@@ -838,13 +843,7 @@ def _start_alone() -> Any:
         .returning(contacts.c.id)
         .cte("touched")
     )
-    values = {"conversation_id": started.c.id, **_message_values(literal(1))}
-    inserted = (
-        insert(messages)
-        .from_select(list(values), select(*values.values()))
-        .returning(messages.c.id)
-        .cte("inserted")
-    )
+    inserted = _first_message_of(started)
     timer = _wait_timer(started).cte("timer")
     return _with_inserted_message(_summary_select(started, literal(0)), inserted).add_columns(
         select(timer.c.due_at).scalar_subquery().label("timer_due"),
