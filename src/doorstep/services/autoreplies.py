@@ -38,7 +38,8 @@ JOB_KIND = "autoreply"
 
 
 def job_key(conversation_id: int) -> str:
-    return f"autoreply:{conversation_id}"
+    # The same key as a first message's statement gives its timer (store.conversations.WaitTimer).
+    return f"{JOB_KIND}:{conversation_id}"
 
 
 async def after_visitor_message(

@@ -185,7 +185,8 @@ async def start_conversation(
             conn, conversation_id=conversation_id, seq=1, **message
         )
         summary = await conversation_summary(conn, conversation_id)
-    return Appended(_first_message(message_id, summary, message, author), summary)
+    stored = _stored_message(message_id, summary.conversation.id, 1, message, author)
+    return Appended(stored, summary)
 
 
 def _first_message_values(
@@ -205,7 +206,14 @@ def _first_message_values(
         "b_preview": text[:PREVIEW_CHARS],
         "b_author": author.type,
     }
-    message = {
+    return first, _chat_message_values(author, text, client_msg_id, now)
+
+
+def _chat_message_values(
+    author: Author, text: str, client_msg_id: str | None, now: datetime
+) -> dict[str, Any]:
+    """The columns of a chat message (not internal, no meta) but its conversation and seq."""
+    return {
         "author_type": author.type,
         "author_id": author.id,
         "text": text,
@@ -214,16 +222,16 @@ def _first_message_values(
         "created_at": now,
         "meta": None,
     }
-    return first, message
 
 
-def _first_message(
-    message_id: int, summary: ConversationSummary, message: dict[str, Any], author: Author
+def _stored_message(
+    message_id: int, conversation_id: int, seq: int, message: dict[str, Any], author: Author
 ) -> Message:
+    """The chat message of `_chat_message_values`, as stored."""
     return Message(
         message_id,
-        summary.conversation.id,
-        1,
+        conversation_id,
+        seq,
         author,
         message["text"],
         False,
@@ -288,7 +296,7 @@ async def start_conversation_alone(
         return None
     mapping = row._mapping
     summary = replace(_summary(mapping), unread=1)  # the snapshot cannot see its message
-    stored = _first_message(mapping["message_id"], summary, message, author)
+    stored = _stored_message(mapping["message_id"], summary.conversation.id, 1, message, author)
     return Started(Appended(stored, summary), mapping["timer_due"])
 
 
@@ -545,19 +553,14 @@ async def continue_conversation(
     starts a wait, or a repeated `client_msg_id`. The caller then goes the whole way.
     """
     author = Author("visitor", contact_id)
+    message = _chat_message_values(author, text, client_msg_id, now)
     row = await _CONTINUE.first(
         conn,
         b_contact=contact_id,
         b_now=now,
         b_preview=text[:PREVIEW_CHARS],
         b_author=author.type,
-        m_author_type=author.type,
-        m_author_id=author.id,
-        m_text=text,
-        m_internal=False,
-        m_client_msg_id=client_msg_id,
-        m_created_at=now,
-        m_meta=None,
+        **{f"m_{k}": v for k, v in message.items()},
     )
     if row is None:
         return None
@@ -568,18 +571,10 @@ async def continue_conversation(
         # The statement waited for the conversation's lock while another writer added to it:
         # its snapshot, older than that write, undercounts the unread messages. Read anew.
         summary = await conversation_summary(conn, conversation.id)
-    message = Message(
-        mapping["message_id"],
-        conversation.id,
-        mapping["message_seq"],
-        author,
-        text,
-        False,
-        client_msg_id,
-        now,
-        None,
+    stored = _stored_message(
+        mapping["message_id"], conversation.id, mapping["message_seq"], message, author
     )
-    return Appended(message, summary)
+    return Appended(stored, summary)
 
 
 async def messages_after(
