@@ -26,6 +26,7 @@ from doorstep.services.jobs import JOB_SCHEDULED
 from doorstep.store.engine import Database
 from doorstep.store.migrate import upgrade
 from doorstep.store.tables import metadata
+from doorstep.web.collector import FullCollections
 from tests.factories import Factory
 
 PG_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "")
@@ -133,10 +134,11 @@ def factory(ctx: Ctx) -> Factory:
 
 
 class LiveServer:
-    def __init__(self, url: str, ctx: Ctx) -> None:
+    def __init__(self, url: str, ctx: Ctx, collector: FullCollections) -> None:
         self.url = url
         self.ws_url = url.replace("http://", "ws://")
         self.ctx = ctx
+        self.collector = collector
 
 
 @pytest.fixture
@@ -145,7 +147,8 @@ async def server(ctx: Ctx) -> AsyncIterator[LiveServer]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = build_app(ctx.settings, ctx=ctx, demo_site_key="demo-shop")
+    collector = FullCollections()
+    app = build_app(ctx.settings, ctx=ctx, demo_site_key="demo-shop", full_collections=collector)
     config = uvicorn.Config(
         app,
         http="httptools",
@@ -162,7 +165,7 @@ async def server(ctx: Ctx) -> AsyncIterator[LiveServer]:
         if task.done():
             task.result()
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", ctx)
+        yield LiveServer(f"http://127.0.0.1:{port}", ctx, collector)
     finally:
         uv.should_exit = True
         await task

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import gc
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +24,7 @@ from doorstep.jobs.worker import Worker
 from doorstep.services import operators
 from doorstep.services.context import Ctx, build_ctx
 from doorstep.store.migrate import upgrade
-from doorstep.web import errors, health
+from doorstep.web import collector, errors, health
 from doorstep.web.api import autoreplies, contacts, conversations, live, segments, sites
 from doorstep.web.console.routes import console_routes
 from doorstep.web.demo import demo_page
@@ -34,13 +35,6 @@ from doorstep.web.ws.operator import operator_socket
 from doorstep.web.ws.visitor import visitor_socket
 
 log = logging.getLogger(__name__)
-
-
-# Survivors of a young collection are examined again at the next one rather than piling up for
-# ten: with a thousand sockets open, a middle collection then stops the event loop for about
-# 0.5 ms instead of 1.5 to 8 ms (docs/benchmarks.md), and full collections come as often as with
-# Python's defaults (700, 10, 10): after a hundred young collections.
-GC_THRESHOLDS = (700, 1, 100)
 
 
 def build_api() -> FastAPI:
@@ -73,6 +67,7 @@ def build_app(
     clock: Clock | None = None,
     demo_site_key: str | None = None,
     ctx: Ctx | None = None,
+    full_collections: collector.FullCollections | None = None,
 ) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -85,13 +80,16 @@ def build_app(
         worker = Worker(context, HANDLERS)
         worker.start()
         await operators.schedule_housekeeping(context)
-        # Objects alive after start-up never become garbage; keep full collections short.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
+        collections = full_collections or collector.FullCollections()
+        collecting = asyncio.create_task(collections.run())
+        thresholds = collector.take_over()
         try:
-            yield {"ctx": context, "hub": hub}
+            yield {"ctx": context, "hub": hub, "collector": collections}
         finally:
+            collector.give_back(thresholds)
+            collecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await collecting
             await worker.stop()
             await context.facts.stop()  # what visitors sent before shutdown is kept
             unsubscribe()

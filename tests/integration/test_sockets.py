@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from doorstep.web.collector import Policy
 from tests.factories import Factory
 from tests.wsclient import open_operator, open_visitor
 
@@ -320,3 +323,25 @@ async def test_after_a_merge_the_socket_records_for_the_surviving_contact(server
         assert recorded.scalar_one() == owners[laptop_id] == owners[phone_id]
     await laptop.close()
     await phone.close()
+
+
+async def test_sockets_tell_the_collector_when_they_open_talk_and_close(server, team) -> None:
+    site, operator = team
+    collector = server.collector
+    collector.policy = Policy(least_apart=3600, most_apart=7200)  # nothing due in this test
+    visitor, _ = await open_visitor(server.url, site.key)
+    await visitor.next("ready")
+    console = await open_operator(server.url, operator.email)
+    await console.next("ready")
+    assert collector.open_sockets == 2
+    before = collector.last_frame
+    await visitor.send({"type": "ping"})
+    await visitor.next("pong")
+    assert collector.last_frame > before
+    await visitor.close()
+    await console.close()
+    for _ in range(200):
+        if collector.open_sockets == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert (collector.open_sockets, collector.closed_since) == (0, 2)

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from doorstep.errors import DomainError
+from doorstep.web.collector import FullCollections
 from doorstep.web.ws.hub import Connection
 from doorstep.web.ws.limits import TokenBucket
 from doorstep.web.ws.protocol import FrameError, Frames, error_frame, frame_ids, parse_frame
@@ -23,12 +24,14 @@ async def receive_frames(
     frames: Frames,
     dispatch: Dispatch,
     bucket: TokenBucket,
+    collector: FullCollections,
 ) -> None:
     """Answer each frame in turn until the peer goes away."""
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+        collector.frame_received()  # the node is not quiet: no full collection now
         raw = message.get("text")
         if raw is None:
             raw = message.get("bytes") or b""

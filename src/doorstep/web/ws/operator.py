@@ -9,6 +9,7 @@ from starlette.websockets import WebSocket
 from doorstep.domain.models import Operator
 from doorstep.services import conversations, operators, sites
 from doorstep.services.context import Ctx
+from doorstep.web.collector import FullCollections
 from doorstep.web.console.auth import current_operator, same_origin
 from doorstep.web.ws import protocol as p
 from doorstep.web.ws.hub import Connection, Hub
@@ -19,6 +20,7 @@ from doorstep.web.ws.loop import receive_frames
 async def operator_socket(websocket: WebSocket) -> None:
     ctx: Ctx = websocket.state.ctx
     hub: Hub = websocket.state.hub
+    collector: FullCollections = websocket.state.collector
     await websocket.accept()
     if not same_origin(ctx, websocket):
         await websocket.close(code=4403, reason="cross-origin")
@@ -30,6 +32,7 @@ async def operator_socket(websocket: WebSocket) -> None:
     site_ids = {site.id for site in await sites.list_sites(ctx, operator)}
     conn = Connection(websocket, operator.id)
     await operators.connect_console(ctx, operator)
+    collector.socket_opened()
     try:
         conn.push(
             {
@@ -50,10 +53,12 @@ async def operator_socket(websocket: WebSocket) -> None:
             p.operator_frames,
             lambda frame: _dispatch(ctx, operator, frame),
             TokenBucket(rate=30, burst=100),
+            collector,
         )
     finally:
         conn.closed = True
         hub.remove_operator(conn, site_ids)
+        collector.socket_closed()
         await operators.disconnect_console(ctx, operator)
 
 

@@ -12,6 +12,7 @@ from doorstep.errors import DomainError
 from doorstep.services import conversations, email_capture, sites, tracking, visitors
 from doorstep.services.context import Ctx
 from doorstep.web.client_ip import client_ip
+from doorstep.web.collector import FullCollections
 from doorstep.web.ws import protocol as p
 from doorstep.web.ws.hub import Connection, Hub
 from doorstep.web.ws.limits import TokenBucket
@@ -24,6 +25,7 @@ FRAME_BURST = 40
 async def visitor_socket(websocket: WebSocket) -> None:
     ctx: Ctx = websocket.state.ctx
     hub: Hub = websocket.state.hub
+    collector: FullCollections = websocket.state.collector
     await websocket.accept()
     try:
         site = await sites.find_site_by_key(ctx, websocket.query_params.get("site", ""))
@@ -37,6 +39,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
     conn = Connection(websocket, contact_id=visitor.contact_id)
     hub.add_visitor(conn, visitor.contact_id)
     await tracking.connect_visitor(ctx, visitor, client)
+    collector.socket_opened()
     try:
         conversation = await conversations.visitor_conversation(ctx, visitor)
         team = await sites.site_team(ctx, site.id)
@@ -60,10 +63,11 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 session.has_conversation = False  # unknown: the slower path finds out
             return await _dispatch(ctx, session, frame)
 
-        await receive_frames(websocket, conn, p.visitor_frames, dispatch, bucket)
+        await receive_frames(websocket, conn, p.visitor_frames, dispatch, bucket, collector)
     finally:
         conn.closed = True
         hub.remove_visitor(conn, conn.contact_id or visitor.contact_id)
+        collector.socket_closed()
         await tracking.disconnect_visitor(ctx, visitor, client)
 
 
