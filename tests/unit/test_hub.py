@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from doorstep.domain.events import Event
-from doorstep.web.ws.hub import Connection, Hub
+from doorstep.web.ws.hub import Connection, Hub, start_eagerly
 
 
 class FakeSocket:
@@ -69,3 +70,109 @@ async def test_removed_sockets_get_nothing() -> None:
     await asyncio.sleep(0)
     assert visitor.websocket.sent == []
     assert hub.visitor_count() == 0
+
+
+class SlowSocket(FakeSocket):
+    """A peer that reads slowly: each send waits until the test lets it through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writable = asyncio.Event()
+
+    async def send_text(self, text: str) -> None:
+        await self.writable.wait()
+        self.sent.append(text)
+
+
+async def test_a_frame_to_a_peer_that_keeps_up_leaves_at_once_with_no_task() -> None:
+    conn = Connection(FakeSocket())  # type: ignore[arg-type]
+    tasks_before = len(asyncio.all_tasks())
+    conn.push({"type": "a"})
+    conn.push("b")
+    assert conn.websocket.sent == ['{"type":"a"}', "b"]  # no turn of the loop in between
+    assert len(asyncio.all_tasks()) == tasks_before and conn.outbox == []
+
+
+async def test_frames_behind_a_waiting_send_leave_after_it_in_order() -> None:
+    socket = SlowSocket()
+    conn = Connection(socket)  # type: ignore[arg-type]
+    conn.push("1")
+    conn.push("2")
+    await conn.reply({"type": "3"})  # queued behind: a reply never overtakes a push
+    assert socket.sent == [] and conn.outbox == ["2", '{"type":"3"}']
+    socket.writable.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert socket.sent == ["1", "2", '{"type":"3"}']
+    conn.push("4")  # the peer keeps up again: straight out
+    assert socket.sent[-1] == "4" and conn.outbox == []
+
+
+async def test_a_peer_gone_mid_send_closes_the_connection() -> None:
+    class GoneSocket(SlowSocket):
+        async def send_text(self, text: str) -> None:
+            await self.writable.wait()
+            raise RuntimeError("disconnected")
+
+    socket = GoneSocket()
+    conn = Connection(socket)  # type: ignore[arg-type]
+    conn.push("1")
+    conn.push("2")
+    socket.writable.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert conn.closed and socket.sent == []
+    conn.push("3")  # dropped: the receive loop unregisters the connection
+    assert conn.outbox == ["2"] or conn.outbox == []
+
+
+async def test_start_eagerly_runs_to_the_first_wait_and_a_task_does_the_rest() -> None:
+    steps: list[str] = []
+    gate = asyncio.Event()
+
+    async def work() -> None:
+        steps.append("before")
+        await gate.wait()
+        steps.append("after")
+
+    task = start_eagerly(work())
+    assert steps == ["before"] and task is not None
+    gate.set()
+    await task
+    assert steps == ["before", "after"]
+
+    async def quick() -> None:
+        steps.append("quick")
+
+    assert start_eagerly(quick()) is None and steps[-1] == "quick"
+
+
+async def test_start_eagerly_passes_on_failures_and_cancellation() -> None:
+    failing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    seen: list[str] = []
+
+    async def reads_the_failure() -> None:
+        try:
+            await failing
+        except ValueError:
+            seen.append("value error")
+
+    task = start_eagerly(reads_the_failure())
+    assert task is not None
+    failing.set_exception(ValueError("boom"))
+    await task
+    assert seen == ["value error"]
+
+    async def cleans_up() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            seen.append("cleaned up")
+
+    task = start_eagerly(cleans_up())
+    assert task is not None
+    await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert task.cancelled() and seen[-1] == "cleaned up"

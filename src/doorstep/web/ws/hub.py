@@ -1,7 +1,9 @@
 """Fan-out of bus events to this node's sockets; the only door that subscribes to the bus.
 
-Each connection keeps a short outbox drained by a task that exists only while there is
-something to send, so ten thousand idle sockets cost no tasks (docs/architecture.md).
+A frame to a peer that keeps up is written at once, on the turn of the event loop that made
+it, with no task. Only frames behind a send that has to wait (a peer reading slowly) queue in
+the connection's short outbox, drained by a task that exists only until it is empty, so ten
+thousand idle sockets cost no tasks (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Coroutine
 from typing import Any
 
 import orjson
@@ -36,16 +39,29 @@ class Connection:
         self.closed = False
 
     def push(self, frame: dict[str, Any] | str) -> None:
-        """Queue a frame; frames leave in the order they were pushed."""
+        """Send a frame, or queue it behind those not sent yet; frames leave in the order
+        they were pushed."""
         if self.closed:
             return
         if len(self.outbox) >= MAX_OUTBOX:
             self.closed = True
             asyncio.get_running_loop().create_task(self._close_slow())
             return
-        self.outbox.append(frame if isinstance(frame, str) else orjson.dumps(frame).decode())
+        text = frame if isinstance(frame, str) else orjson.dumps(frame).decode()
         if self._drain is None:
-            self._drain = asyncio.get_running_loop().create_task(self._send_all())
+            # Nothing ahead of it: sent on this turn of the event loop, with no task, unless
+            # the peer reads too slowly (the send then waits in a task, the next frames
+            # queue behind it).
+            self._drain = start_eagerly(self._send_first(text))
+            return
+        self.outbox.append(text)
+
+    async def _send_first(self, text: str) -> None:
+        try:
+            await self.websocket.send_text(text)
+        except Exception:
+            self.closed = True
+        await self._send_all()  # what was pushed while it waited
 
     async def reply(self, frame: dict[str, Any]) -> None:
         """Answer from the receive loop: sent at once, with no task, when nothing is queued."""
@@ -127,6 +143,43 @@ class Hub:
                 text = orjson.dumps(event.visitor_frame).decode()
                 for conn in sockets:
                     conn.push(text)
+
+
+def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run `coro` right here until it first has to wait; a task finishes it from there.
+
+    Returns that task, or None when `coro` finished without waiting. A frame sent this way
+    leaves on this turn of the event loop, and costs no task when the peer keeps up.
+    """
+    try:
+        waiting_for = coro.send(None)
+    except StopIteration:
+        return None
+    return asyncio.get_running_loop().create_task(_resume(coro, waiting_for))
+
+
+async def _resume(coro: Coroutine[Any, Any, None], waiting_for: Any) -> None:
+    """Drive `coro` on from where it waited, as its own task would have."""
+    while True:
+        error: BaseException | None = None
+        try:
+            if waiting_for is None:  # a bare yield: one turn of the loop
+                await asyncio.sleep(0)
+            else:
+                # Taken over as a task takes the future a coroutine yields to it.
+                waiting_for._asyncio_future_blocking = False
+                await waiting_for
+        except asyncio.CancelledError as exc:
+            # This task was cancelled; `coro` learns it from the future when the future was
+            # cancelled with it, and here when the future had finished already.
+            if waiting_for is None or not waiting_for.cancelled():
+                error = exc
+        except BaseException:  # the future's own failure: `coro` reads it from the future
+            pass
+        try:
+            waiting_for = coro.send(None) if error is None else coro.throw(error)
+        except StopIteration:
+            return
 
 
 def _discard(index: dict[int, set[Connection]], key: int, conn: Connection) -> None:
