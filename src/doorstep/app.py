@@ -14,7 +14,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from doorstep import __version__
 from doorstep.clock import Clock
@@ -30,6 +31,7 @@ from doorstep.web.console.routes import console_routes
 from doorstep.web.demo import demo_page
 from doorstep.web.security import ConsoleHeaders
 from doorstep.web.widget import routes as widget
+from doorstep.web.ws.entry import SocketEntry
 from doorstep.web.ws.hub import Hub
 from doorstep.web.ws.operator import operator_socket
 from doorstep.web.ws.visitor import visitor_socket
@@ -68,7 +70,7 @@ def build_app(
     demo_site_key: str | None = None,
     ctx: Ctx | None = None,
     full_collections: collector.FullCollections | None = None,
-) -> Starlette:
+) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         context = ctx or build_ctx(settings, clock=clock)
@@ -103,8 +105,6 @@ def build_app(
         Route("/widget.js", widget.widget_script),
         Route("/widget/v1/session", widget.start_session, methods=["POST"]),
         Route("/widget/v1/session", widget.session_preflight, methods=["OPTIONS"]),
-        WebSocketRoute("/widget/v1/ws", visitor_socket),
-        WebSocketRoute("/console/ws", operator_socket),
         *console_routes(),
         Mount("/api/v1", build_api()),
     ]
@@ -115,8 +115,9 @@ def build_app(
             Route("/demo/{page:str}", page),
             Route("/demo", lambda _r: RedirectResponse("/demo/")),
         ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(GZipMiddleware, minimum_size=1024), Middleware(ConsoleHeaders)],
     )
+    return SocketEntry(app, {"/widget/v1/ws": visitor_socket, "/console/ws": operator_socket})

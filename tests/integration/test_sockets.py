@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from doorstep.web.collector import Policy
 from tests.factories import Factory
@@ -126,6 +126,14 @@ async def test_unknown_site_and_forged_token_close_the_socket(server, team) -> N
             with pytest.raises(ConnectionClosed) as closed:
                 await ws.recv()
             assert closed.value.rcvd.code == code
+
+
+async def test_a_socket_to_any_other_path_is_refused(server) -> None:
+    for path in ("/widget/v1/ws/", "/widget/v1/socket", "/api/v1/ws"):
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"{server.ws_url}{path}"):
+                pass
+        assert refused.value.response.status_code == 403
 
 
 async def test_operator_socket_needs_a_session_and_same_origin(server, team) -> None:
