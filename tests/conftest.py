@@ -7,7 +7,7 @@ import asyncio
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +120,8 @@ def events(ctx: Ctx) -> CapturedEvents:
     captured = CapturedEvents()
     assert isinstance(ctx.bus, LocalBus)
 
-    async def capture(event: Event) -> None:
-        if event.type != JOB_SCHEDULED:
-            captured.append(event)
+    async def capture(published: Sequence[Event]) -> None:
+        captured.extend(event for event in published if event.type != JOB_SCHEDULED)
 
     ctx.bus.subscribe(capture)
     return captured

@@ -426,9 +426,8 @@ async def test_a_message_sent_the_quick_way_does_what_the_whole_way_does(
         monkeypatch.setattr(conversation_store, name, spy)
     scheduled: list[str] = []
 
-    async def wakeup(event) -> None:
-        if event.type == JOB_SCHEDULED:
-            scheduled.append(event.meta["due_at"])
+    async def wakeup(published) -> None:
+        scheduled.extend(e.meta["due_at"] for e in published if e.type == JOB_SCHEDULED)
 
     ctx.bus.subscribe(wakeup)
     one_statement = ctx.db.writes_in_one_statement

@@ -28,12 +28,14 @@ async def test_operator_and_visitor_frames_go_to_their_own_audiences() -> None:
     hub.add_operator(op_b, {20})
     hub.add_visitor(visitor, 7)
     await hub.deliver(
-        Event(
-            "message.created",
-            operator_sites=(10,),
-            contacts=(7,),
-            operator_frame={"type": "op"},
-            visitor_frame={"type": "vis"},
+        (
+            Event(
+                "message.created",
+                operator_sites=(10,),
+                contacts=(7,),
+                operator_frame={"type": "op"},
+                visitor_frame={"type": "vis"},
+            ),
         )
     )
     await asyncio.sleep(0)
@@ -47,14 +49,16 @@ async def test_an_operator_in_two_sites_gets_one_copy_and_not_their_own_typing()
     op = Connection(FakeSocket(), 1)  # type: ignore[arg-type]
     hub.add_operator(op, {10, 20})
     await hub.deliver(
-        Event("presence.changed", operator_sites=(10, 20), operator_frame={"type": "presence"})
+        (Event("presence.changed", operator_sites=(10, 20), operator_frame={"type": "presence"}),)
     )
     await hub.deliver(
-        Event(
-            "typing.changed",
-            operator_sites=(10,),
-            operator_frame={"type": "typing"},
-            meta={"operator_id": 1},
+        (
+            Event(
+                "typing.changed",
+                operator_sites=(10,),
+                operator_frame={"type": "typing"},
+                meta={"operator_id": 1},
+            ),
         )
     )
     await asyncio.sleep(0)
@@ -66,10 +70,50 @@ async def test_removed_sockets_get_nothing() -> None:
     visitor = Connection(FakeSocket())  # type: ignore[arg-type]
     hub.add_visitor(visitor, 7)
     hub.remove_visitor(visitor, 7)
-    await hub.deliver(Event("x", contacts=(7,), visitor_frame={"type": "x"}))
+    await hub.deliver((Event("x", contacts=(7,), visitor_frame={"type": "x"}),))
     await asyncio.sleep(0)
     assert visitor.websocket.sent == []
     assert hub.visitor_count() == 0
+
+
+async def test_each_socket_gets_its_frames_of_a_commit_before_the_next_socket_gets_any() -> None:
+    sends: list[tuple[str, str]] = []
+
+    class Recording(FakeSocket):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        async def send_text(self, text: str) -> None:
+            sends.append((self.name, text))
+
+    hub = Hub()
+    for n in (1, 2, 3):
+        hub.add_operator(Connection(Recording(f"op{n}"), n), {10})  # type: ignore[arg-type]
+    hub.add_visitor(Connection(Recording("visitor")), 7)  # type: ignore[arg-type]
+    created = Event(
+        "conversation.created",
+        operator_sites=(10,),
+        contacts=(7,),
+        operator_frame={"type": "conversation.created"},
+    )
+    message = Event(
+        "message.created",
+        operator_sites=(10,),
+        contacts=(7,),
+        operator_frame={"type": "message.created"},
+        visitor_frame={"type": "message.created"},
+    )
+    await hub.deliver((created, message))
+    names = [name for name, _ in sends]
+    assert sorted(names) == ["op1", "op1", "op2", "op2", "op3", "op3", "visitor"]
+    for name in ("op1", "op2", "op3"):
+        first = names.index(name)
+        assert names[first + 1] == name  # its two frames back to back
+        assert [text for who, text in sends if who == name] == [
+            '{"type":"conversation.created"}',
+            '{"type":"message.created"}',
+        ]
 
 
 class SlowSocket(FakeSocket):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from doorstep.domain.events import Event
 
-Handler = Callable[[Event], Awaitable[None]]
+# Gets the events of one commit together, in order.
+Handler = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 class Bus(Protocol):
@@ -15,11 +16,13 @@ class Bus(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def publish(self, event: Event) -> None:
-        """Announce a committed fact to every node's subscribers."""
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Announce the events of one commit (or one ephemeral event), in order, to every
+        node's subscribers; each subscriber gets them in one call."""
 
     def subscribe(self, handler: Handler) -> Callable[[], None]:
-        """Call `handler` for every event; returns a function that unsubscribes."""
+        """Call `handler` with the events of every publish; returns a function that
+        unsubscribes."""
         ...
 
     async def ping(self) -> bool: ...

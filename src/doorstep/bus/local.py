@@ -9,7 +9,7 @@ subscribers read events and never change them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import orjson
 
@@ -29,13 +29,15 @@ class LocalBus:
     async def stop(self) -> None:
         self._handlers.clear()
 
-    async def publish(self, event: Event) -> None:
-        received = Event.from_wire(orjson.loads(orjson.dumps(event.to_wire())))
+    async def publish(self, events: Sequence[Event]) -> None:
+        received = tuple(
+            Event.from_wire(orjson.loads(orjson.dumps(event.to_wire()))) for event in events
+        )
         for handler in list(self._handlers):
             try:
                 await handler(received)
             except Exception:  # one failing subscriber must not starve the others
-                log.exception("bus subscriber failed on %s", event.type)
+                log.exception("bus subscriber failed on %s", [e.type for e in received])
 
     def subscribe(self, handler: Handler) -> Callable[[], None]:
         self._handlers.append(handler)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ class Worker:
         self._unsubscribe: Callable[[], None] | None = None
 
     def start(self) -> None:
-        self._unsubscribe = self.ctx.bus.subscribe(self._on_event)
+        self._unsubscribe = self.ctx.bus.subscribe(self._on_events)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -50,8 +50,8 @@ class Worker:
         """When the worker looks for due jobs next unless woken; None while it looks."""
         return self._sleeping_until
 
-    async def _on_event(self, event: Event) -> None:
-        if event.type == JOB_SCHEDULED and self._due_before_next_look(event):
+    async def _on_events(self, events: Sequence[Event]) -> None:
+        if any(e.type == JOB_SCHEDULED and self._due_before_next_look(e) for e in events):
             self._wake.set()
 
     def _due_before_next_look(self, event: Event) -> bool:

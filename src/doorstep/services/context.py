@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +43,10 @@ class Ctx:
         self.facts = FactWriter(self.db, self.bus)
         self.bus.subscribe(self._forget_changed)
 
-    async def _forget_changed(self, event: Event) -> None:
-        if event.type == AUTOREPLY_SETUP_CHANGED:
-            self.autoreply_setups.pop(event.meta.get("site_id"), None)
+    async def _forget_changed(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if event.type == AUTOREPLY_SETUP_CHANGED:
+                self.autoreply_setups.pop(event.meta.get("site_id"), None)
 
 
 def build_ctx(settings: Settings, *, clock: Clock | None = None) -> Ctx:

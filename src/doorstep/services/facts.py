@@ -108,8 +108,8 @@ class FactWriter:
                 _settle(future, None)
         self.batches += 1
         for fact, _ in batch:
-            for event in fact.announce:
-                await self.bus.publish(event)
+            if fact.announce:
+                await self.bus.publish(fact.announce)
 
     async def _commit(self, facts: list[Fact]) -> None:
         await store.write_facts(

@@ -44,11 +44,11 @@ async def one_statement(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
 
 
 async def _publish(ctx: Ctx, uow: UnitOfWork) -> None:
-    for event in uow.events:
-        await ctx.bus.publish(event)
+    if uow.events:
+        await ctx.bus.publish(uow.events)
 
 
 async def announce(ctx: Ctx, event: Event) -> None:
     """Publish an ephemeral event (typing, presence) that no transaction records."""
     assert event.ephemeral, "facts go through unit_of_work so they are committed first"
-    await ctx.bus.publish(event)
+    await ctx.bus.publish((event,))

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import orjson
@@ -122,27 +122,39 @@ class Hub:
             conn.contact_id = new_contact_id
             self.visitors_by_contact[new_contact_id].add(conn)
 
-    async def deliver(self, event: Event) -> None:
-        """Bus subscriber: route one event to the sockets of its audience."""
-        if event.type == "contact.merged":
-            self.move_contact(event.meta["from"], event.meta["into"])
-        if event.operator_frame is not None:
-            targets = {
-                conn
-                for site_id in event.operator_sites
-                for conn in self.operators_by_site.get(site_id, ())
-                if conn.operator_id != event.meta.get("operator_id")
-            }
-            if targets:  # encode once, and only when someone listens
-                text = orjson.dumps(event.operator_frame).decode()
-                for conn in targets:
-                    conn.push(text)
-        if event.visitor_frame is not None:
-            sockets = [c for cid in event.contacts for c in self.visitors_by_contact.get(cid, ())]
-            if sockets:
-                text = orjson.dumps(event.visitor_frame).decode()
-                for conn in sockets:
-                    conn.push(text)
+    async def deliver(self, events: Sequence[Event]) -> None:
+        """Bus subscriber: route the events of one commit to the sockets of their audiences.
+
+        Each socket gets all its frames of the commit before the next socket gets any: the
+        first operator sees a new conversation's message after two frames, not after every
+        operator has been sent the conversation.
+        """
+        frames: dict[Connection, list[str]] = {}
+        for event in events:
+            if event.type == "contact.merged":
+                self.move_contact(event.meta["from"], event.meta["into"])
+            if event.operator_frame is not None:
+                targets = {
+                    conn
+                    for site_id in event.operator_sites
+                    for conn in self.operators_by_site.get(site_id, ())
+                    if conn.operator_id != event.meta.get("operator_id")
+                }
+                if targets:  # encode once, and only when someone listens
+                    text = orjson.dumps(event.operator_frame).decode()
+                    for conn in targets:
+                        frames.setdefault(conn, []).append(text)
+            if event.visitor_frame is not None:
+                sockets = [
+                    c for cid in event.contacts for c in self.visitors_by_contact.get(cid, ())
+                ]
+                if sockets:
+                    text = orjson.dumps(event.visitor_frame).decode()
+                    for conn in sockets:
+                        frames.setdefault(conn, []).append(text)
+        for conn, texts in frames.items():
+            for text in texts:
+                conn.push(text)
 
 
 def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
