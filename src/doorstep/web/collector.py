@@ -36,6 +36,8 @@ THRESHOLDS = (700, 1, 2**31 - 1)
 
 @dataclass(frozen=True, slots=True)
 class Policy:
+    """When full collections run (seconds, monotonic; see the module's docstring)."""
+
     quiet: float = 1.0
     least_apart: float = 60.0
     most_apart: float = 600.0
