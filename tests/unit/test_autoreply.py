@@ -8,8 +8,16 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from doorstep.domain.autoreply import NOTHING, Rule, View, applies, decide, first_check
-from doorstep.domain.schedules import Schedule, WeeklyRange
+from doorstep.domain.autoreply import (
+    NOTHING,
+    Rule,
+    View,
+    applies,
+    decide,
+    first_check,
+    first_checks,
+)
+from doorstep.domain.schedules import Schedule, WeeklyRange, is_open
 
 WROTE = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)  # a Monday
 OFFICE = Schedule("UTC", tuple(WeeklyRange(d, 9 * 60, 18 * 60) for d in range(5)))
@@ -157,3 +165,36 @@ def test_the_first_check_never_comes_after_a_rule_that_applies_is_due(
         for online_then in {online} if not rule.timeout else {True, False}:
             if applies(rule, view(waiting_since=wrote, operators_online=online_then)):
                 assert check is not None and check <= wrote + rule.timeout
+
+
+@given(
+    timeouts=st.lists(st.sampled_from([0, 30, 60, 300]), min_size=4, max_size=4),
+    conditions=st.lists(st.sampled_from(["nobody_online", "nobody_replied"]), min_size=4),
+    schedules=st.lists(st.sampled_from([None, OFFICE, AFTER_HOURS]), min_size=4),
+    enabled=st.lists(st.booleans(), min_size=4),
+    minute=st.integers(0, 7 * 24 * 60 - 1),
+)
+def test_first_checks_are_the_first_check_with_and_without_operators_online(
+    timeouts, conditions, schedules, enabled, minute
+) -> None:
+    rules = [
+        Rule(n, n, conditions[n], timedelta(seconds=t), "hi", schedule=schedules[n])
+        for n, t in enumerate(timeouts)
+    ]
+    rules = [replace(rule, enabled=on) for rule, on in zip(rules, enabled, strict=False)]
+    wrote = WROTE + timedelta(minutes=minute)
+    due = [
+        wrote + rule.timeout
+        for rule in rules
+        if rule.enabled and (rule.schedule is None or is_open(rule.schedule, wrote))
+    ]
+    quiet = [
+        wrote + rule.timeout
+        for rule in rules
+        if rule.enabled
+        and (rule.schedule is None or is_open(rule.schedule, wrote))
+        and not (rule.condition == "nobody_online" and not rule.timeout)
+    ]
+    checks = first_checks(rules, wrote)
+    assert checks.if_nobody_online == min(due, default=None)
+    assert checks.if_online == min(quiet, default=None)

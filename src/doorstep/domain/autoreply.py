@@ -91,14 +91,36 @@ def first_check(
     (see `applies`), nor does a "nobody online" rule due at once while operators are online:
     it is judged now. What can change meanwhile (presence, segments) is left to `decide`.
     """
-    due = [
-        waiting_since + rule.timeout
-        for rule in rules
-        if rule.enabled
-        and (rule.schedule is None or is_open(rule.schedule, waiting_since))
-        and not (rule.condition == "nobody_online" and operators_online and not rule.timeout)
-    ]
-    return min(due, default=None)
+    checks = first_checks(rules, waiting_since)
+    return checks.if_online if operators_online else checks.if_nobody_online
+
+
+@dataclass(frozen=True, slots=True)
+class FirstChecks:
+    """`first_check` with operators online and with nobody online."""
+
+    if_online: datetime | None
+    if_nobody_online: datetime | None
+
+
+def first_checks(rules: list[Rule], waiting_since: datetime) -> FirstChecks:
+    """`first_check` both ways, each schedule looked at once."""
+    if_online: datetime | None = None
+    if_nobody: datetime | None = None
+    for rule in rules:
+        if not rule.enabled or (
+            rule.schedule is not None and not is_open(rule.schedule, waiting_since)
+        ):
+            continue
+        due = waiting_since + rule.timeout
+        if if_nobody is None or due < if_nobody:
+            if_nobody = due
+        # Judged now, and not answering while operators are online.
+        if rule.condition == "nobody_online" and not rule.timeout:
+            continue
+        if if_online is None or due < if_online:
+            if_online = due
+    return FirstChecks(if_online, if_nobody)
 
 
 def choose(rules: list[Rule], view: View) -> Rule | None:

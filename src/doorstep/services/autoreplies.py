@@ -1,7 +1,7 @@
 """Automatic replies at run time: the timer a visitor's message starts, and what it does.
 
 A visitor message that starts a wait schedules one durable job per conversation for the
-first moment a rule could answer (`first_check`), or none; an operator's reply or resolving
+first moment a rule could answer (`first_checks`), or none; an operator's reply or resolving
 the conversation cancels it. The job builds a view of the conversation and asks the pure
 `decide`: send a rule's reply now, or look again at the exact instant a rule's timeout ends.
 Sending happens under the conversation's row lock and re-checks everything, so a job that
@@ -10,14 +10,14 @@ runs twice (a worker died after sending) sends nothing the second time (docs/aut
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain import availability, templating
-from doorstep.domain.autoreply import Decision, View, decide, first_check
+from doorstep.domain.autoreply import Decision, View, decide, first_checks
 from doorstep.domain.autoreply_settings import StoredRule, StoredSchedule
 from doorstep.domain.email_address import mask_email
 from doorstep.domain.events import Event
@@ -56,11 +56,11 @@ async def after_visitor_message(
     if before is not None and before.last_message_author == "visitor":
         return
     rules = (await _cached_setup(ctx, uow.conn, after.site_id)).domain_rules()
-    due = first_check(rules, uow.now, operators_online=False)
-    if due != first_check(rules, uow.now, operators_online=True):
-        # Only a "nobody online" rule due at once depends on presence: look only then.
-        online = await operators_online(ctx, uow.conn, after.site_id)
-        due = first_check(rules, uow.now, operators_online=online)
+    checks = first_checks(rules, uow.now)
+    due = checks.if_nobody_online
+    # Only a "nobody online" rule due at once depends on presence: look only then.
+    if due != checks.if_online and await operators_online(ctx, uow.conn, after.site_id):
+        due = checks.if_online
     if due is None:
         return
     await schedule_job(uow, JOB_KIND, job_key(after.id), due, {"conversation_id": after.id})
@@ -72,11 +72,11 @@ async def timer_of_new_conversation(
     """`after_visitor_message` for a conversation a visitor starts now, for the statement
     that starts it to set (store/conversations.py, `start_conversation_alone`): the due
     time with an operator online and without, and who is connected here to tell which."""
-    rules = (await _cached_setup(ctx, conn, site_id)).domain_rules()
+    checks = first_checks((await _cached_setup(ctx, conn, site_id)).domain_rules(), now)
     return WaitTimer(
         JOB_KIND,
-        due_if_online=first_check(rules, now, operators_online=True),
-        due_if_nobody=first_check(rules, now, operators_online=False),
+        due_if_online=checks.if_online,
+        due_if_nobody=checks.if_nobody_online,
         connected=ctx.presence.connected(),
     )
 
@@ -112,14 +112,20 @@ class SiteSetup:
     site: Site
     schedules: list[StoredSchedule]
     rules: list[StoredRule]
+    # The rules as `decide` takes them, built once: a setup is replaced, never changed.
+    _domain_rules: list[Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        forms = {s.id: s.form for s in self.schedules}
+        rules = [rule.rule(forms, self.site.timezone) for rule in self.rules]
+        object.__setattr__(self, "_domain_rules", rules)
 
     @property
     def hours(self) -> list[tuple[Schedule, bool]]:
         return [(s.form.schedule(self.site.timezone), s.form.staffed) for s in self.schedules]
 
     def domain_rules(self) -> list[Any]:
-        forms = {s.id: s.form for s in self.schedules}
-        return [rule.rule(forms, self.site.timezone) for rule in self.rules]
+        return list(self._domain_rules)
 
     def stored(self, rule_id: int) -> StoredRule:
         return next(rule for rule in self.rules if rule.id == rule_id)
