@@ -143,6 +143,14 @@ def test_the_first_check_is_the_first_moment_a_rule_can_answer() -> None:
     assert first_check([replace(WORKING, enabled=False)], WROTE, operators_online=True) is None
 
 
+def numbered_rules(timeouts: list[int], conditions: list[str], schedules: list) -> list[Rule]:
+    """Rule n has the nth timeout (seconds), condition and schedule, and priority n."""
+    return [
+        Rule(n, n, conditions[n], timedelta(seconds=t), "hi", schedule=schedules[n])  # type: ignore[arg-type]
+        for n, t in enumerate(timeouts)
+    ]
+
+
 @given(
     timeouts=st.lists(st.integers(0, 3600), min_size=1, max_size=4),
     conditions=st.lists(st.sampled_from(["nobody_online", "nobody_replied"]), min_size=4),
@@ -153,10 +161,7 @@ def test_the_first_check_is_the_first_moment_a_rule_can_answer() -> None:
 def test_the_first_check_never_comes_after_a_rule_that_applies_is_due(
     timeouts, conditions, schedules, minute, online
 ) -> None:
-    rules = [
-        Rule(n, n, conditions[n], timedelta(seconds=t), "hi", schedule=schedules[n])
-        for n, t in enumerate(timeouts)
-    ]
+    rules = numbered_rules(timeouts, conditions, schedules)
     wrote = WROTE + timedelta(minutes=minute)
     check = first_check(rules, wrote, online)
     for rule in rules:
@@ -177,10 +182,7 @@ def test_the_first_check_never_comes_after_a_rule_that_applies_is_due(
 def test_first_checks_are_the_first_check_with_and_without_operators_online(
     timeouts, conditions, schedules, enabled, minute
 ) -> None:
-    rules = [
-        Rule(n, n, conditions[n], timedelta(seconds=t), "hi", schedule=schedules[n])
-        for n, t in enumerate(timeouts)
-    ]
+    rules = numbered_rules(timeouts, conditions, schedules)
     rules = [replace(rule, enabled=on) for rule, on in zip(rules, enabled, strict=False)]
     wrote = WROTE + timedelta(minutes=minute)
     due = [
