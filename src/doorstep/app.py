@@ -82,11 +82,11 @@ def build_app(
         worker = Worker(context, HANDLERS)
         worker.start()
         await operators.schedule_housekeeping(context)
-        collections = full_collections or collector.FullCollections()
-        collecting = asyncio.create_task(collections.run())
+        full_gc = full_collections or collector.FullCollections()
+        collecting = asyncio.create_task(full_gc.run())
         thresholds = collector.take_over()
         try:
-            yield {"ctx": context, "hub": hub, "collector": collections}
+            yield {"ctx": context, "hub": hub, "collector": full_gc}
         finally:
             collector.give_back(thresholds)
             collecting.cancel()
