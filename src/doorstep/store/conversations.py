@@ -679,7 +679,7 @@ def _summary_select(of: Any = conversations, unread: Any = None) -> Any:
         select(
             *_labelled(of, "c_"),
             *_labelled(contacts, "k_"),
-            *_labelled(_assignee, "a_"),
+            *_labelled(_assignee, "a_", leave_out=("password_hash",)),
             (_unread_count(of) if unread is None else unread).label("unread"),
         )
         .select_from(of)
@@ -726,15 +726,29 @@ async def conversation_summaries(
     return [_summary(row._mapping) for row in await conn.execute(stmt)]
 
 
-def _labelled(table: Any, prefix: str) -> list[Any]:
-    return [column.label(prefix + column.name) for column in table.c]
+def _labelled(table: Any, prefix: str, leave_out: tuple[str, ...] = ()) -> list[Any]:
+    return [
+        column.label(prefix + column.name) for column in table.c if column.name not in leave_out
+    ]
 
 
 class _Unprefixed:
-    """One table's columns of a joined row, shaped like a plain row for the converters."""
+    """One table's columns of a joined row, read by the converters as a plain row's: each
+    column is looked up under its prefixed name when asked for. Copying the table's columns
+    out of the joined row went through all of the row's columns for each table."""
 
-    def __init__(self, mapping: Any, prefix: str) -> None:
-        self._mapping = {k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)}
+    __slots__ = ("_joined", "_prefix")
+
+    def __init__(self, joined: Any, prefix: str) -> None:
+        self._joined = joined
+        self._prefix = prefix
+
+    @property
+    def _mapping(self) -> _Unprefixed:
+        return self
+
+    def __getitem__(self, column: str) -> Any:
+        return self._joined[self._prefix + column]
 
 
 def _summary(mapping: Any) -> ConversationSummary:
