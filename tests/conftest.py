@@ -100,7 +100,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def ctx(settings: Settings, clock: ManualClock) -> AsyncIterator[Ctx]:
-    context = build_ctx(settings, clock=clock)
+    context = build_ctx(settings, clock=clock, bus=LocalBus(wire_check=True))
     yield context
     await context.db.dispose()
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from doorstep.bus.local import LocalBus
 from doorstep.errors import InvalidInput
 from doorstep.jobs.handlers import HANDLERS
 from doorstep.jobs.worker import Worker
@@ -158,7 +159,7 @@ async def test_a_restart_mid_timeout_fires_exactly_once(
     clock.advance(seconds=15)
     await ctx.db.dispose()  # the process stops; the timer lives in the database
 
-    restarted = build_ctx(settings, clock=clock)
+    restarted = build_ctx(settings, clock=clock, bus=LocalBus(wire_check=True))
     try:
         clock.advance(seconds=15)
         worker = Worker(restarted, HANDLERS)

@@ -1,9 +1,11 @@
 """In-process bus for a single node.
 
-Every event makes a JSON round trip, so anything that would not survive the networked bus
-(sets, datetimes, dataclasses) fails here too, in tests, on one node. As a networked bus
-does on each node, the event is decoded once and every subscriber gets that one copy:
-subscribers read events and never change them.
+Subscribers get the published events themselves: they read events and never change them.
+With `wire_check` (the test suite's buses) every event makes a JSON round trip first, so
+anything that would not survive the networked bus (sets, datetimes, dataclasses) fails on
+one node too; as a networked bus does on each node, the event is decoded once and every
+subscriber gets that one copy. A node in production skips it: on the way from a message's
+commit to its first socket it cost 20 to 40 µs.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ log = logging.getLogger(__name__)
 
 
 class LocalBus:
-    def __init__(self) -> None:
+    def __init__(self, *, wire_check: bool = False) -> None:
         self._handlers: list[Handler] = []
+        self.wire_check = wire_check
 
     async def start(self) -> None:
         return None
@@ -30,8 +33,8 @@ class LocalBus:
         self._handlers.clear()
 
     async def publish(self, events: Sequence[Event]) -> None:
-        received = tuple(
-            Event.from_wire(orjson.loads(orjson.dumps(event.to_wire()))) for event in events
+        received = (
+            tuple(_through_the_wire(event) for event in events) if self.wire_check else events
         )
         for handler in list(self._handlers):
             try:
@@ -45,3 +48,7 @@ class LocalBus:
 
     async def ping(self) -> bool:
         return True
+
+
+def _through_the_wire(event: Event) -> Event:
+    return Event.from_wire(orjson.loads(orjson.dumps(event.to_wire())))

@@ -49,7 +49,7 @@ class Ctx:
                 self.autoreply_setups.pop(event.meta.get("site_id"), None)
 
 
-def build_ctx(settings: Settings, *, clock: Clock | None = None) -> Ctx:
+def build_ctx(settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None) -> Ctx:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     hasher = PasswordHasher(
         time_cost=settings.password_time_cost, memory_cost=settings.password_memory_cost
@@ -57,7 +57,7 @@ def build_ctx(settings: Settings, *, clock: Clock | None = None) -> Ctx:
     return Ctx(
         settings=settings,
         db=db,
-        bus=LocalBus(),
+        bus=bus or LocalBus(),
         clock=clock or SystemClock(),
         hasher=hasher,
         locator=Locator(settings.geoip_city_db),
