@@ -733,9 +733,9 @@ def _labelled(table: Any, prefix: str, leave_out: tuple[str, ...] = ()) -> list[
 
 
 class _Unprefixed:
-    """One table's columns of a joined row, read by the converters as a plain row's: each
-    column is looked up under its prefixed name when asked for. Copying the table's columns
-    out of the joined row went through all of the row's columns for each table."""
+    """One table's columns of a joined row, read by the converters as a plain row's. Each
+    column is looked up under its prefixed name when asked for: copying a table's columns
+    out would go through all of the joined row's columns, once per table."""
 
     __slots__ = ("_joined", "_prefix")
 
