@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import sqlalchemy.exc
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from doorstep.domain.events import Event
 from doorstep.domain.models import Visitor
 from doorstep.services import facts as facts_module
 from doorstep.services import tracking
@@ -212,6 +214,34 @@ async def test_a_bad_fact_fails_alone_and_the_others_of_its_batch_are_kept(ctx, 
             text("SELECT client_id FROM page_views WHERE client_id LIKE 'p%' ORDER BY client_id")
         )
         assert [row[0] for row in found] == ["p1", "p3"]
+
+
+async def test_only_stored_facts_are_announced_and_a_batch_in_one_publish(ctx, visits) -> None:
+    (visitor, visit_id), _ = visits
+    at = ctx.clock.now()
+    published: list[list[str]] = []
+
+    async def record(events: Sequence[Event]) -> None:
+        published.append([event.type for event in events])
+
+    ctx.bus.subscribe(record)
+    ctx.facts.start()
+    try:
+        await asyncio.gather(
+            *(
+                ctx.facts.write(
+                    Fact(
+                        page_view=page_view(visitor, visit_id, client_id, at, **changes),
+                        announce=[Event(f"viewed.{client_id}", operator_sites=(1,))],
+                    )
+                )
+                for client_id, changes in (("p1", {}), ("p2", {"site_id": NOBODY}), ("p3", {}))
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        await ctx.facts.stop()
+    assert published == [["viewed.p1", "viewed.p3"]]
 
 
 async def test_a_lone_fact_is_written_at_once_and_a_burst_waits_to_share_a_commit(

@@ -92,24 +92,28 @@ class FactWriter:
         batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
         if not batch:
             return
+        committed = [fact for fact, _ in batch]
         try:
-            await self._commit([fact for fact, _ in batch])
+            await self._commit(committed)
         except Exception:
             log.warning("a batch of %d facts failed; writing them one by one", len(batch))
+            committed = []
             for fact, future in batch:
                 try:
                     await self._commit([fact])
                 except Exception as exc:
                     _settle(future, exc)
                 else:
+                    committed.append(fact)
                     _settle(future, None)
         else:
             for _, future in batch:
                 _settle(future, None)
         self.batches += 1
-        for fact, _ in batch:
-            if fact.announce:
-                await self.bus.publish(fact.announce)
+        # Only what was stored is announced, and a batch's events together, as a commit's are.
+        announced = [event for fact in committed for event in fact.announce]
+        if announced:
+            await self.bus.publish(announced)
 
     async def _commit(self, facts: list[Fact]) -> None:
         await store.write_facts(
