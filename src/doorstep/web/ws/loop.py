@@ -26,16 +26,21 @@ async def receive_frames(
     bucket: TokenBucket,
     collector: FullCollections,
 ) -> None:
-    """Answer each frame in turn until the peer goes away."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        collector.frame_received()  # the node is not quiet: no full collection now
-        raw = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
-        await _answer(raw, conn, frames, dispatch, bucket)
+    """Answer each frame in turn until the peer goes away; the collector hears of the
+    socket's life and of each frame."""
+    collector.socket_opened()
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            collector.frame_received()  # the node is not quiet: no full collection now
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes") or b""
+            await _answer(raw, conn, frames, dispatch, bucket)
+    finally:
+        collector.socket_closed()
 
 
 async def _answer(

@@ -32,7 +32,6 @@ async def operator_socket(websocket: WebSocket) -> None:
     site_ids = {site.id for site in await sites.list_sites(ctx, operator)}
     conn = Connection(websocket, operator.id)
     await operators.connect_console(ctx, operator)
-    collector.socket_opened()
     try:
         conn.push(
             {
@@ -58,7 +57,6 @@ async def operator_socket(websocket: WebSocket) -> None:
     finally:
         conn.closed = True
         hub.remove_operator(conn, site_ids)
-        collector.socket_closed()
         await operators.disconnect_console(ctx, operator)
 
 

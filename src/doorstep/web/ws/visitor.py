@@ -39,7 +39,6 @@ async def visitor_socket(websocket: WebSocket) -> None:
     conn = Connection(websocket, contact_id=visitor.contact_id)
     hub.add_visitor(conn, visitor.contact_id)
     await tracking.connect_visitor(ctx, visitor, client)
-    collector.socket_opened()
     try:
         conversation = await conversations.visitor_conversation(ctx, visitor)
         team = await sites.site_team(ctx, site.id)
@@ -67,7 +66,6 @@ async def visitor_socket(websocket: WebSocket) -> None:
     finally:
         conn.closed = True
         hub.remove_visitor(conn, conn.contact_id or visitor.contact_id)
-        collector.socket_closed()
         await tracking.disconnect_visitor(ctx, visitor, client)
 
 
