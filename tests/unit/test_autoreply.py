@@ -14,7 +14,6 @@ from doorstep.domain.autoreply import (
     View,
     applies,
     decide,
-    first_check,
     first_checks,
 )
 from doorstep.domain.schedules import Schedule, WeeklyRange, is_open
@@ -133,14 +132,14 @@ def test_the_promises_hold_for_any_rules(rule_list, v, seconds) -> None:
 
 def test_the_first_check_is_the_first_moment_a_rule_can_answer() -> None:
     at_night = WROTE.replace(hour=23)
-    assert first_check([WORKING, NIGHT], WROTE, operators_online=True) == WROTE + WORKING.timeout
-    assert first_check([WORKING, NIGHT], at_night, operators_online=False) == at_night
+    assert first_checks([WORKING, NIGHT], WROTE).if_online == WROTE + WORKING.timeout
+    assert first_checks([WORKING, NIGHT], at_night).if_nobody_online == at_night
     # At night the office rule is out, and "nobody online at once" is judged now: no timer.
-    assert first_check([WORKING, NIGHT], at_night, operators_online=True) is None
+    assert first_checks([WORKING, NIGHT], at_night).if_online is None
     # Presence may change before a later timeout: that rule still sets the timer.
     later = replace(NIGHT, timeout=timedelta(minutes=5))
-    assert first_check([later], at_night, operators_online=True) == at_night + later.timeout
-    assert first_check([replace(WORKING, enabled=False)], WROTE, operators_online=True) is None
+    assert first_checks([later], at_night).if_online == at_night + later.timeout
+    assert first_checks([replace(WORKING, enabled=False)], WROTE).if_online is None
 
 
 def numbered_rules(timeouts: list[int], conditions: list[str], schedules: list) -> list[Rule]:
@@ -163,7 +162,8 @@ def test_the_first_check_never_comes_after_a_rule_that_applies_is_due(
 ) -> None:
     rules = numbered_rules(timeouts, conditions, schedules)
     wrote = WROTE + timedelta(minutes=minute)
-    check = first_check(rules, wrote, online)
+    checks = first_checks(rules, wrote)
+    check = checks.if_online if online else checks.if_nobody_online
     for rule in rules:
         # Presence judged at the rule's due time: the same as now for a rule due at once,
         # either way for a later one.

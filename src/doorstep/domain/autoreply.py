@@ -82,29 +82,23 @@ def decide(rules: list[Rule], view: View, now: datetime) -> Decision:
     return Decision(check_at=due)
 
 
-def first_check(
-    rules: list[Rule], waiting_since: datetime, operators_online: bool
-) -> datetime | None:
-    """When to look first at a wait that starts now; None when no rule can answer it.
+@dataclass(frozen=True, slots=True)
+class FirstChecks:
+    """When to look first at a wait that starts now, with operators online and with nobody
+    online; None when no rule can answer it.
 
     A rule whose schedule is not in force when the visitor writes never answers this wait
     (see `applies`), nor does a "nobody online" rule due at once while operators are online:
     it is judged now. What can change meanwhile (presence, segments) is left to `decide`.
     """
-    checks = first_checks(rules, waiting_since)
-    return checks.if_online if operators_online else checks.if_nobody_online
-
-
-@dataclass(frozen=True, slots=True)
-class FirstChecks:
-    """`first_check` with operators online and with nobody online."""
 
     if_online: datetime | None
     if_nobody_online: datetime | None
 
 
 def first_checks(rules: list[Rule], waiting_since: datetime) -> FirstChecks:
-    """`first_check` both ways, each schedule looked at once."""
+    """`FirstChecks` for a wait that starts at `waiting_since`, each schedule looked at
+    once."""
     if_online: datetime | None = None
     if_nobody: datetime | None = None
     for rule in rules:
