@@ -85,7 +85,7 @@ class Contact:
 
     @property
     def display_name(self) -> str:
-        return self.name or self.email or f"Visitor #{self.id}"
+        return contact_display_name(self.id, self.name, self.email)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -186,12 +186,31 @@ class Message:
         }
 
 
+def contact_display_name(contact_id: int, name: str | None, email: str | None) -> str:
+    """What the team calls a contact: the name, else the e-mail address, else a number."""
+    return name or email or f"Visitor #{contact_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxContact:
+    """Who a conversation is with, as an inbox row names them: the contact's card has the
+    rest, so an inbox row reads only these columns on the way of every message."""
+
+    id: int
+    name: str | None
+    email: str | None
+
+    @property
+    def display_name(self) -> str:
+        return contact_display_name(self.id, self.name, self.email)
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationSummary:
     """What an inbox row shows: the conversation, who it is with, and what is unread."""
 
     conversation: Conversation
-    contact: Contact
+    contact: InboxContact
     unread: int
     assignee: Operator | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -32,16 +32,19 @@ from doorstep.domain.models import (
     Author,
     Conversation,
     ConversationSummary,
+    InboxContact,
     Message,
 )
 from doorstep.store.jobs import rescheduling
 from doorstep.store.prepared import Prepared
-from doorstep.store.rows import to_contact, to_conversation, to_operator
+from doorstep.store.rows import to_conversation, to_operator
 from doorstep.store.sites import online_member
 from doorstep.store.tables import contacts, conversations, jobs, messages, operators
 from doorstep.store.visitors import touch_contact
 
 PREVIEW_CHARS = 200
+# The contact's columns an inbox row carries (`InboxContact`).
+INBOX_CONTACT_COLUMNS = ("id", "name", "email")
 
 _message_columns = (
     *messages.c,
@@ -678,7 +681,7 @@ def _summary_select(of: Any = conversations, unread: Any = None) -> Any:
     return (
         select(
             *_labelled(of, "c_"),
-            *_labelled(contacts, "k_"),
+            *_labelled(contacts, "k_", only=INBOX_CONTACT_COLUMNS),
             *_labelled(_assignee, "a_", leave_out=("password_hash",)),
             (_unread_count(of) if unread is None else unread).label("unread"),
         )
@@ -726,9 +729,13 @@ async def conversation_summaries(
     return [_summary(row._mapping) for row in await conn.execute(stmt)]
 
 
-def _labelled(table: Any, prefix: str, leave_out: tuple[str, ...] = ()) -> list[Any]:
+def _labelled(
+    table: Any, prefix: str, *, leave_out: tuple[str, ...] = (), only: tuple[str, ...] = ()
+) -> list[Any]:
     return [
-        column.label(prefix + column.name) for column in table.c if column.name not in leave_out
+        column.label(prefix + column.name)
+        for column in table.c
+        if column.name not in leave_out and (not only or column.name in only)
     ]
 
 
@@ -757,7 +764,7 @@ def _summary(mapping: Any) -> ConversationSummary:
         assignee = to_operator(_Unprefixed(mapping, "a_"))
     return ConversationSummary(
         to_conversation(_Unprefixed(mapping, "c_")),
-        to_contact(_Unprefixed(mapping, "k_")),
+        InboxContact(mapping["k_id"], mapping["k_name"], mapping["k_email"]),
         int(mapping["unread"]),
         assignee,
     )
