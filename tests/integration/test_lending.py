@@ -6,8 +6,10 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from doorstep.store.engine import Database
+from doorstep.store.lending import ConnectionLender
 
 
 @pytest.fixture
@@ -83,3 +85,18 @@ async def test_a_cancelled_borrower_leaves_nothing_busy(db) -> None:
     async with asyncio.timeout(3):  # not the 5 s of the cancelled query
         async with db.transaction() as conn:
             assert (await conn.execute(text("SELECT 41 + 1"))).scalar_one() == 42
+
+
+async def test_a_failed_connect_gives_its_turn_back() -> None:
+    # Nothing listens on port 1: every connect fails at once.
+    engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    lender = ConnectionLender(engine, 1, autocommit=True)
+    try:
+        for _ in range(3):  # with its one turn kept, the second borrower would wait forever
+            with pytest.raises(ConnectionRefusedError):
+                async with asyncio.timeout(5):  # TimeoutError is not the error awaited
+                    async with lender.lend():
+                        pass
+        assert lender.idle == []
+    finally:
+        await engine.dispose()

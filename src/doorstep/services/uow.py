@@ -37,7 +37,7 @@ async def one_statement(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
     PostgreSQL only (`Database.autocommitted`). A second write would not be part of the
     first one's transaction, so the block makes one (reads before it are free), and its
     events are published after it."""
-    async with ctx.db.autocommitted() as conn:
+    async with ctx.db.autocommitted() as (conn, _driver):
         uow = UnitOfWork(conn, ctx.clock.now())
         yield uow
     await _publish(ctx, uow)

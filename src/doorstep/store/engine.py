@@ -18,7 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from doorstep.store.lending import ConnectionLender, Lent
+from doorstep.store.lending import ConnectionLender, Loan
 from doorstep.store.sqlite_checkpoint import Checkpointer
 from doorstep.store.sqlite_writer import BUSY_TIMEOUT_MS, connect_writer
 
@@ -80,25 +80,22 @@ class Database:
                     await conn.invalidate()  # never hand a connection in a transaction back
                 raise
 
-    @asynccontextmanager
-    async def autocommitted(self) -> AsyncIterator[AsyncConnection]:
-        """PostgreSQL: a write connection outside any transaction, each statement committed
-        when it returns; for a write that is one statement, saving BEGIN and COMMIT's round
-        trips."""
+    def autocommitted(self) -> Loan:
+        """PostgreSQL: a write connection and its driver's (`async with`), outside any
+        transaction, each statement committed when it returns; for a write that is one
+        statement, saving BEGIN and COMMIT's round trips."""
         if not self.writes_in_one_statement:
             raise RuntimeError("SQLite writes in transactions (Database.transaction)")
-        async with self.writer_connection() as (conn, _driver):
-            yield conn
+        return self.lender.lend()
 
-    @asynccontextmanager
-    async def writer_connection(self) -> AsyncIterator[Lent]:
-        """A connection for writing, and its driver connection, outside any transaction.
+    def writer_connection(self) -> Loan:
+        """A connection for writing and its driver connection (`async with`), outside any
+        transaction.
 
         Lent by `store/lending.py`: SQLite's one writer connection, taken in turn, or one of
         PostgreSQL's, in autocommit mode.
         """
-        async with self.lender.lend() as lent:
-            yield lent
+        return self.lender.lend()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
