@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from doorstep.store.engine import Database
 from doorstep.store.migrate import current_revision, downgrade, upgrade
@@ -40,11 +41,57 @@ async def test_upgrade_keeps_existing_rows_and_fills_new_columns(empty_db: Datab
             ),
             {"site": site_id, "now": now},
         )
+        contact_id = (await conn.execute(select(contacts.c.id))).scalar_one()
+        await conn.execute(
+            text(
+                "INSERT INTO conversations (site_id, contact_id, status, last_seq, "
+                "visitor_read_seq, operator_read_seq, created_at, updated_at) "
+                "VALUES (:site, :contact, 'open', 1, 0, 0, :now, :now)"
+            ),
+            {"site": site_id, "contact": contact_id, "now": now},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO messages (conversation_id, seq, author_type, text, internal, "
+                "created_at) SELECT id, 1, 'visitor', 'kept', false, :now FROM conversations"
+            ),
+            {"now": now},
+        )
     await upgrade(empty_db)
     async with empty_db.read() as conn:
         assert await current_revision(conn) is not None
         tags = (await conn.execute(select(contacts.c.tags))).scalar_one()
+        # SQLite copies `contacts` to add its columns: the rows that refer to it stay.
+        kept = (await conn.execute(text("SELECT text FROM messages"))).scalars().all()
     assert tags == []
+    assert kept == ["kept"]
+
+
+async def test_a_schema_change_that_leaves_a_row_pointing_nowhere_is_rolled_back(
+    empty_db: Database,
+) -> None:
+    if not empty_db.is_sqlite:
+        pytest.skip("PostgreSQL enforces foreign keys through every schema change")
+    await upgrade(empty_db)
+    with pytest.raises(RuntimeError, match="contacts"):
+        async with empty_db.transaction(schema_change=True) as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (site_id, attributes, created_at, last_seen_at) "
+                    "VALUES (12345, '{}', '2026-01-01', '2026-01-01')"
+                )
+            )
+    async with empty_db.read() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM contacts"))).scalar_one() == 0
+    # Foreign keys are enforced again afterwards.
+    with pytest.raises(IntegrityError):
+        async with empty_db.transaction() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (site_id, attributes, created_at, last_seen_at) "
+                    "VALUES (12345, '{}', '2026-01-01', '2026-01-01')"
+                )
+            )
 
 
 async def test_downgrade_to_nothing_and_up_again(empty_db: Database) -> None:
@@ -62,3 +109,101 @@ async def test_downgrade_to_nothing_and_up_again(empty_db: Database) -> None:
                 created_at=datetime.now(UTC),
             )
         )
+
+
+async def test_a_schema_change_that_leaves_a_row_pointing_nowhere_is_rolled_back(
+    empty_db: Database,
+) -> None:
+    if not empty_db.is_sqlite:
+        pytest.skip("PostgreSQL enforces foreign keys through every schema change")
+    await upgrade(empty_db)
+    with pytest.raises(RuntimeError, match="contacts"):
+        async with empty_db.transaction(schema_change=True) as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (site_id, attributes, created_at, last_seen_at) "
+                    "VALUES (12345, '{}', '2026-01-01', '2026-01-01')"
+                )
+            )
+    async with empty_db.read() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM contacts"))).scalar_one() == 0
+    # Foreign keys are enforced again afterwards.
+    with pytest.raises(IntegrityError):
+        async with empty_db.transaction() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (site_id, attributes, created_at, last_seen_at) "
+                    "VALUES (12345, '{}', '2026-01-01', '2026-01-01')"
+                )
+            )
+
+
+async def test_downgrade_to_nothing_and_up_again(empty_db: Database) -> None:
+    await upgrade(empty_db)
+    await downgrade(empty_db, "base")
+    await upgrade(empty_db)
+    async with empty_db.transaction() as conn:
+        await conn.execute(
+            insert(sites).values(
+                key="again",
+                name="S",
+                timezone="UTC",
+                color="#000000",
+                widget_strings={},
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
+async def test_upgrade_counts_each_conversations_unread_visitor_messages(
+    empty_db: Database,
+) -> None:
+    await upgrade(empty_db, "0003")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    async with empty_db.transaction() as conn:
+        site_id = (
+            await conn.execute(
+                text(
+                    "INSERT INTO sites (key, name, timezone, color, widget_strings, created_at) "
+                    "VALUES ('k1234', 'S', 'UTC', '#000000', '{}', :now) RETURNING id"
+                ),
+                {"now": now},
+            )
+        ).scalar_one()
+        contact_id = (
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (site_id, attributes, created_at, last_seen_at) "
+                    "VALUES (:site, '{}', :now, :now) RETURNING id"
+                ),
+                {"site": site_id, "now": now},
+            )
+        ).scalar_one()
+        # Read up to seq 2: of the visitor's messages 1, 2, 4 and 5 two are unread; the
+        # operator's (3) and the system's (6) never count.
+        conversation_id = (
+            await conn.execute(
+                text(
+                    "INSERT INTO conversations (site_id, contact_id, status, last_seq, "
+                    "visitor_read_seq, operator_read_seq, created_at, updated_at) "
+                    "VALUES (:site, :contact, 'open', 6, 0, 2, :now, :now) RETURNING id"
+                ),
+                {"site": site_id, "contact": contact_id, "now": now},
+            )
+        ).scalar_one()
+        for seq, author in enumerate(
+            ("visitor", "visitor", "operator", "visitor", "visitor", "system"), start=1
+        ):
+            await conn.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, seq, author_type, text, internal, "
+                    "created_at) VALUES (:c, :seq, :author, 'hi', false, :now)"
+                ),
+                {"c": conversation_id, "seq": seq, "author": author, "now": now},
+            )
+    await upgrade(empty_db)
+    async with empty_db.read() as conn:
+        unread = (
+            await conn.execute(text("SELECT operator_unread FROM conversations"))
+        ).scalar_one()
+    assert unread == 2

@@ -50,13 +50,18 @@ class Database:
             self.lender = ConnectionLender(self.writer, pool_size, autocommit=True)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self, *, schema_change: bool = False) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block ends without an exception.
 
         The transaction is the driver's own (BEGIN IMMEDIATE on SQLite, asyncpg's on
         PostgreSQL) and the Core's connection is in autocommit mode, so statements run by the
         Core and statements run on the driver (store/prepared.py) belong to it alike, and no
         Core bookkeeping runs around BEGIN and COMMIT.
+
+        `schema_change`: on SQLite, foreign keys are not enforced during the transaction and
+        are checked as a whole before it commits. A migration that has to copy a table drops
+        the old one, and with foreign keys on, that drop would delete every row that refers
+        to it (a contact's conversations and their messages).
         """
         if self.checkpointer is not None:
             self.checkpointer.start()
@@ -65,20 +70,29 @@ class Database:
                 async with driver.transaction():
                     yield conn
                 return
-            # The transaction holds the event loop until it commits (store/sqlite_writer.py):
-            # first let what is ready run, such as the sends of the message before.
-            await asyncio.sleep(0)
-            # Runs here, or waits for another process's lock on SQLite's thread.
-            await driver.execute_fetchall("BEGIN IMMEDIATE")
+            if schema_change:  # only outside a transaction does SQLite take this pragma
+                await driver.execute_fetchall("PRAGMA foreign_keys=OFF")
             try:
-                yield conn
-                await driver.commit()
-            except BaseException:
+                # The transaction holds the event loop until it commits
+                # (store/sqlite_writer.py): first let what is ready run, such as the sends of
+                # the message before.
+                await asyncio.sleep(0)
+                # Runs here, or waits for another process's lock on SQLite's thread.
+                await driver.execute_fetchall("BEGIN IMMEDIATE")
                 try:
-                    await driver.rollback()
-                except (sqlite3.Error, ValueError):
-                    await conn.invalidate()  # never hand a connection in a transaction back
-                raise
+                    yield conn
+                    if schema_change:
+                        await _check_foreign_keys(driver)
+                    await driver.commit()
+                except BaseException:
+                    try:
+                        await driver.rollback()
+                    except (sqlite3.Error, ValueError):
+                        await conn.invalidate()  # never hand back a connection in a transaction
+                    raise
+            finally:
+                if schema_change and not conn.invalidated:
+                    await driver.execute_fetchall("PRAGMA foreign_keys=ON")
 
     def autocommitted(self) -> Loan:
         """PostgreSQL: a write connection and its driver's (`async with`), outside any
@@ -118,6 +132,14 @@ class Database:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+
+
+async def _check_foreign_keys(driver: Any) -> None:
+    """Refuse to commit rows that refer to rows that are not there."""
+    broken = await driver.execute_fetchall("PRAGMA foreign_key_check")
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(f"rows refer to missing rows in {', '.join(tables)}; rolled back")
 
 
 def _ensure_sqlite_dir(url: str) -> str:

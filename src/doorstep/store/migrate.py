@@ -22,7 +22,7 @@ def alembic_config(connection: Any | None = None) -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    async with db.transaction() as conn:
+    async with db.transaction(schema_change=True) as conn:
         await conn.run_sync(_run_upgrade, revision)
 
 
@@ -40,7 +40,7 @@ async def current_revision(conn: AsyncConnection) -> str | None:
 
 
 async def downgrade(db: Database, revision: str) -> None:
-    async with db.transaction() as conn:
+    async with db.transaction(schema_change=True) as conn:
         await conn.run_sync(
             lambda sync_conn: command.downgrade(alembic_config(sync_conn), revision)
         )
