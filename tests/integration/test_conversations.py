@@ -185,6 +185,76 @@ async def test_unread_counts_visitor_messages_until_an_operator_reads(
     assert summary.unread == 0
 
 
+async def _counted_unread(ctx, conversation_id: int) -> int:
+    """The unread count as the messages themselves give it."""
+    async with ctx.db.read() as conn:
+        return (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM messages m JOIN conversations c "
+                    "ON c.id = m.conversation_id WHERE c.id = :id "
+                    "AND m.author_type = 'visitor' AND m.seq > c.operator_read_seq"
+                ),
+                {"id": conversation_id},
+            )
+        ).scalar_one()
+
+
+async def test_the_kept_unread_count_matches_the_messages_at_every_step(
+    factory: Factory, ctx, events: CapturedEvents
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    operator = await factory.operator(site)
+
+    async def visitor_writes(text: str) -> int:
+        sent = await conversations.send_visitor_message(
+            ctx, visitor, text=text, client_msg_id=text, has_conversation=True
+        )
+        return sent.conversation.id
+
+    async def system_writes(conversation_id: int) -> None:
+        async with unit_of_work(ctx) as uow:
+            conversation = await store.conversation_by_id(uow.conn, conversation_id, lock=True)
+            await store.append_message(
+                uow.conn,
+                conversation,
+                author=Author("system", None, "Shop"),
+                text="We answer within the hour",
+                internal=False,
+                client_msg_id=None,
+                now=uow.now,
+            )
+
+    async def unread_now(conversation_id: int) -> int:
+        (summary,) = await conversations.list_conversations(ctx, operator)
+        assert summary.unread == await _counted_unread(ctx, conversation_id)
+        return summary.unread
+
+    conversation_id = await visitor_writes("a")
+    assert await unread_now(conversation_id) == 1
+    await system_writes(conversation_id)  # an automatic reply is nobody's unread message
+    assert await unread_now(conversation_id) == 1
+    await visitor_writes("b")  # waits again: the whole way
+    await visitor_writes("c")  # already waiting: the quick way on PostgreSQL
+    assert await unread_now(conversation_id) == 3
+    await conversations.mark_read_by_operator(ctx, operator, conversation_id, 3)
+    assert await unread_now(conversation_id) == 1
+    await conversations.mark_read_by_operator(ctx, operator, conversation_id, 2)
+    assert await unread_now(conversation_id) == 1  # a pointer never moves back
+    await visitor_writes("d")
+    await conversations.send_operator_message(
+        ctx, operator, conversation_id, text="note", client_msg_id="n", internal=True
+    )
+    assert await unread_now(conversation_id) == 0  # an operator who writes has read it all
+    await visitor_writes("e")
+    await conversations.set_conversation_status(ctx, operator, conversation_id, "resolved")
+    await visitor_writes("f")  # reopens
+    assert await unread_now(conversation_id) == 2
+    (last,) = [e for e in events if e.type == "conversation.updated"][-1:]
+    assert last.operator_frame["conversation"]["unread"] == 2
+
+
 async def test_the_inbox_row_sent_with_each_message_is_the_stored_one(
     factory: Factory, ctx, events: CapturedEvents
 ) -> None:

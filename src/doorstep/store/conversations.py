@@ -6,7 +6,7 @@ row lock on the conversation, so sequence numbers have no gaps and no duplicates
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +85,7 @@ _INSERT_CONVERSATION = Prepared(
         last_seq=0,
         visitor_read_seq=0,
         operator_read_seq=0,
+        operator_unread=0,
         created_at=bindparam("b_now"),
         updated_at=bindparam("b_now"),
         opened_at=bindparam("b_now"),
@@ -113,6 +114,7 @@ def _first_conversation(*conditions: Any) -> Any:
         "last_seq": literal(1),
         "visitor_read_seq": literal(0),
         "operator_read_seq": literal(0),
+        "operator_unread": bindparam("b_unread", type_=c.operator_unread.type),
         "last_message_at": now,
         "last_message_text": bindparam("b_preview", type_=c.last_message_text.type),
         "last_message_author": bindparam("b_author", type_=c.last_message_author.type),
@@ -154,7 +156,7 @@ def _start() -> Any:
     statement. Nothing comes back when the contact has a conversation already."""
     started = _first_conversation().cte("started")
     inserted = _first_message_of(started)
-    return _with_inserted_message(_summary_select(started, literal(0)), inserted)
+    return _with_inserted_message(_summary_select(started), inserted)
 
 
 async def start_conversation(
@@ -176,8 +178,7 @@ async def start_conversation(
         row = await _START.first(conn, **first, **{f"m_{k}": v for k, v in message.items()})
         if row is None:
             return None
-        # The statement's snapshot cannot see the message it inserts: count it here.
-        summary = replace(_summary(row._mapping), unread=int(author.type == "visitor"))
+        summary = _summary(row._mapping)
         message_id = row._mapping["message_id"]
     else:
         started = await _FIRST_CONVERSATION.first(conn, **first)
@@ -208,8 +209,14 @@ def _first_message_values(
         "b_now": now,
         "b_preview": text[:PREVIEW_CHARS],
         "b_author": author.type,
+        "b_unread": _unread_by(author),
     }
     return first, _chat_message_values(author, text, client_msg_id, now)
+
+
+def _unread_by(author: Author) -> int:
+    """How many messages the team has not read a message by `author` adds: a visitor's."""
+    return 1 if author.type == "visitor" else 0
 
 
 def _chat_message_values(
@@ -298,7 +305,7 @@ async def start_conversation_alone(
     if row is None:
         return None
     mapping = row._mapping
-    summary = replace(_summary(mapping), unread=1)  # the snapshot cannot see its message
+    summary = _summary(mapping)
     stored = _stored_message(mapping["message_id"], summary.conversation.id, 1, message, author)
     return Started(Appended(stored, summary), mapping["timer_due"])
 
@@ -416,9 +423,14 @@ def _bump(*, internal: bool, by_operator: bool, target: Any = None) -> Any:
             last_message_text=bindparam("b_preview"),
             last_message_author=bindparam("b_author"),
         )
+        if not by_operator:
+            values["operator_unread"] = conversations.c.operator_unread + case(
+                (bindparam("b_author") == "visitor", 1), else_=0
+            )
     if by_operator:
         # An operator who writes has read everything before; the first to answer owns it.
         values["operator_read_seq"] = conversations.c.last_seq + 1
+        values["operator_unread"] = 0
         if not internal:
             values["assignee_id"] = func.coalesce(
                 conversations.c.assignee_id, bindparam("b_operator")
@@ -525,17 +537,7 @@ async def _append_in_one_statement(
     )
     if row is None:
         return None
-    return row._mapping["message_id"], _appended_summary(row._mapping, author)
-
-
-def _appended_summary(mapping: Any, author: Author) -> ConversationSummary:
-    """The inbox row a one-statement append returns, counting the message it inserted."""
-    summary = _summary(mapping)
-    if author.type == "visitor":
-        # The statement's own count cannot see the row it inserts (one snapshot for all of
-        # it); a visitor's message is always past the operators' read pointer.
-        summary = replace(summary, unread=summary.unread + 1)
-    return summary
+    return row._mapping["message_id"], _summary(row._mapping)
 
 
 async def continue_conversation(
@@ -568,14 +570,11 @@ async def continue_conversation(
     if row is None:
         return None
     mapping = row._mapping
-    summary = _appended_summary(mapping, author)
-    conversation = summary.conversation
-    if mapping["snapshot_seq"] != conversation.last_seq - 1:
-        # The statement waited for the conversation's lock while another writer added to it:
-        # its snapshot, older than that write, undercounts the unread messages. Read anew.
-        summary = await conversation_summary(conn, conversation.id)
+    # The inbox row is the conversation's row as the statement's UPDATE left it: current
+    # even when the statement waited for the lock while another writer added to it.
+    summary = _summary(mapping)
     stored = _stored_message(
-        mapping["message_id"], conversation.id, mapping["message_seq"], message, author
+        mapping["message_id"], summary.conversation.id, mapping["message_seq"], message, author
     )
     return Appended(stored, summary)
 
@@ -644,30 +643,40 @@ async def update_conversation(
 async def advance_read_seq(
     conn: AsyncConnection, conversation_id: int, column: str, seq: int
 ) -> Conversation | None:
-    """Move a read pointer forward only; None when it was already there."""
+    """Move a read pointer forward only; None when it was already there. The operators'
+    pointer takes the visitor's messages it passes off their unread count.
+
+    On PostgreSQL an UPDATE that waited for the row's lock counts on its own snapshot, which
+    may miss a message committed meanwhile; such a message is past `seq` (the row's
+    `last_seq` was at least `seq` before it), so it is never one that is counted off."""
     col = conversations.c[column]
+    values: dict[str, Any] = {column: seq}
+    if column == "operator_read_seq":
+        values["operator_unread"] = conversations.c.operator_unread - _visitor_messages_read(seq)
     row = (
         await conn.execute(
             update(conversations)
             .where(
                 conversations.c.id == conversation_id, col < seq, conversations.c.last_seq >= seq
             )
-            .values(**{column: seq})
+            .values(**values)
             .returning(*conversations.c)
         )
     ).first()
     return to_conversation(row) if row else None
 
 
-def _unread_count(of: Any = conversations) -> Any:
-    """Visitor messages past the operators' read pointer, for the conversation rows `of`."""
+def _visitor_messages_read(up_to: Any) -> Any:
+    """The visitor's messages an operator who has read up to seq `up_to` reads now, for the
+    conversation row an UPDATE changes: those past its read pointer up to `up_to`."""
     return (
         select(func.count())
         .select_from(messages)
         .where(
-            messages.c.conversation_id == of.c.id,
+            messages.c.conversation_id == conversations.c.id,
             messages.c.author_type == "visitor",
-            messages.c.seq > of.c.operator_read_seq,
+            messages.c.seq > conversations.c.operator_read_seq,
+            messages.c.seq <= up_to,
         )
         .scalar_subquery()
     )
@@ -676,14 +685,14 @@ def _unread_count(of: Any = conversations) -> Any:
 _assignee = operators.alias("assignee")
 
 
-def _summary_select(of: Any = conversations, unread: Any = None) -> Any:
+def _summary_select(of: Any = conversations) -> Any:
     """Inbox rows of the conversation rows `of`: the table, or the rows a statement returns."""
     return (
         select(
             *_labelled(of, "c_"),
             *_labelled(contacts, "k_", only=INBOX_CONTACT_COLUMNS),
             *_labelled(_assignee, "a_", leave_out=("password_hash",)),
-            (_unread_count(of) if unread is None else unread).label("unread"),
+            of.c.operator_unread.label("unread"),
         )
         .select_from(of)
         .join(contacts, contacts.c.id == of.c.contact_id)
@@ -803,9 +812,8 @@ def _continue() -> Any:
     """PostgreSQL: `continue_conversation`'s statement. The latest conversation is locked
     first, then judged: with the condition in the locking select, a resolved latest one
     would give way to an older conversation. Under READ COMMITTED a lock that had to wait
-    returns the row as its last writer left it, so `last_seq` is current; `snapshot_seq` is
-    the row as the statement's snapshot saw it, to tell whether it waited."""
-    c = conversations.c
+    returns the row as its last writer left it, so `last_seq` and the unread count are
+    current."""
     latest = _LATEST_OF_CONTACT.with_for_update().cte("latest")
     waiting = (
         select(latest)
@@ -835,9 +843,8 @@ def _continue() -> Any:
         by_operator=False,
         target=select(inserted.c.conversation_id).scalar_subquery(),
     ).cte("bumped")
-    snapshot_seq = select(c.last_seq).where(c.id == bumped.c.id).scalar_subquery()
     return _with_inserted_message(_summary_select(bumped), inserted).add_columns(
-        inserted.c.seq.label("message_seq"), snapshot_seq.label("snapshot_seq")
+        inserted.c.seq.label("message_seq")
     )
 
 
@@ -861,7 +868,7 @@ def _start_alone() -> Any:
     )
     inserted = _first_message_of(started)
     timer = _wait_timer(started).cte("timer")
-    return _with_inserted_message(_summary_select(started, literal(0)), inserted).add_columns(
+    return _with_inserted_message(_summary_select(started), inserted).add_columns(
         select(timer.c.due_at).scalar_subquery().label("timer_due"),
         # Read only so that the statement has it: a WITH query nothing names is left out.
         select(func.count()).select_from(touched).scalar_subquery().label("touched"),

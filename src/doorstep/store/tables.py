@@ -173,9 +173,12 @@ conversations = Table(
     Column("status", String(16), nullable=False, default="open"),
     _fk("assignee_id", "operators.id", nullable=True, ondelete="SET NULL"),
     Column("last_seq", Integer, nullable=False, default=0),
-    # Read pointers: the highest seq each side has seen; unread counts derive from them.
+    # Read pointers: the highest seq each side has seen.
     Column("visitor_read_seq", Integer, nullable=False, default=0),
     Column("operator_read_seq", Integer, nullable=False, default=0),
+    # The visitor's messages past `operator_read_seq`: kept by every write that adds a
+    # message or moves the pointer, so an inbox row counts nothing when it is read.
+    Column("operator_unread", Integer, nullable=False, default=0, server_default=text("0")),
     Column("last_message_at", UTCDateTime, nullable=True),
     Column("last_message_text", String(200), nullable=True),
     Column("last_message_author", String(16), nullable=True),
