@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from doorstep.domain.models import Author
 from doorstep.errors import InvalidInput, NotFound
-from doorstep.services import conversations
+from doorstep.services import conversations, visitors
 from doorstep.services.uow import unit_of_work
 from doorstep.store import conversations as store
 from doorstep.store import visitors as visitor_store
@@ -260,10 +260,14 @@ async def test_the_inbox_row_sent_with_each_message_is_the_stored_one(
 ) -> None:
     site = await factory.site()
     visitor = await factory.visitor(site)
+    # Told apart from each other and from the contact's id, so that a column read in the
+    # wrong place shows.
+    await visitors.identify_visitor(ctx, visitor, {"name": "Ann", "email": "ann@example.com"})
     operator = await factory.operator(site)
     first = await conversations.send_visitor_message(ctx, visitor, text="a", client_msg_id="1")
     conversation_id = first.conversation.id
     (started,) = events.of_type("conversation.created")
+    assert started.operator_frame["conversation"]["contact"]["email"] == "ann@example.com"
     (listed,) = await conversations.list_conversations(ctx, operator)
     assert started.operator_frame["conversation"] == listed.public()
     assert listed.unread == 1 and listed.conversation.last_seq == 1
@@ -300,6 +304,8 @@ async def test_the_inbox_row_sent_with_each_message_is_the_stored_one(
         (listed,) = await conversations.list_conversations(ctx, operator)
         assert announced.operator_frame["conversation"] == listed.public()
     assert listed.unread == 1 and listed.assignee is not None
+    assert listed.public()["assignee"]["name"] == operator.name
+    assert listed.public()["contact"]["display_name"] == "Ann"
 
 
 async def test_read_pointer_never_moves_back_or_past_the_end(

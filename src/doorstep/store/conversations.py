@@ -20,6 +20,7 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    null,
     or_,
     select,
     true,
@@ -101,10 +102,10 @@ async def insert_conversation(
     return to_conversation(row)
 
 
-def _first_conversation(*conditions: Any) -> Any:
+def _first_conversation(*conditions: Any, returning: Any = None) -> Any:
     """The contact's first conversation, already carrying its first message (seq 1), unless
     the contact has a conversation: INSERT ... SELECT ... WHERE NOT EXISTS, and `conditions`
-    as well."""
+    as well. Returns the conversation's row, or the columns `returning`."""
     c = conversations.c
     now = bindparam("b_now", type_=c.created_at.type)
     values = {
@@ -126,7 +127,7 @@ def _first_conversation(*conditions: Any) -> Any:
     return (
         insert(conversations)
         .from_select(list(values), select(*values.values()).where(~already.exists(), *conditions))
-        .returning(*conversations.c)
+        .returning(*(conversations.c if returning is None else returning))
     )
 
 
@@ -184,11 +185,11 @@ async def start_conversation(
         started = await _FIRST_CONVERSATION.first(conn, **first)
         if started is None:
             return None
-        conversation_id = started._mapping["id"]
+        # The new row already is the inbox row the message leaves (it carries the message).
+        summary = _summary(started._mapping)
         message_id = await _INSERT_MESSAGE[conn.dialect.name].scalar(
-            conn, conversation_id=conversation_id, seq=1, **message
+            conn, conversation_id=summary.conversation.id, seq=1, **message
         )
-        summary = await conversation_summary(conn, conversation_id)
     stored = _stored_message(message_id, summary.conversation.id, 1, message, author)
     return Appended(stored, summary)
 
@@ -410,9 +411,9 @@ _INSERT_MESSAGE = {
 }
 
 
-def _bump(*, internal: bool, by_operator: bool, target: Any = None) -> Any:
+def _bump(*, internal: bool, by_operator: bool, target: Any = None, returning: Any = None) -> Any:
     """Advance the conversation `target` (by default the one bound as `b_id`) past a new
-    message."""
+    message; returns the conversation's row, or the columns `returning`."""
     values: dict[str, Any] = {
         "last_seq": conversations.c.last_seq + 1,
         "updated_at": bindparam("b_now"),
@@ -442,15 +443,8 @@ def _bump(*, internal: bool, by_operator: bool, target: Any = None) -> Any:
         update(conversations)
         .where(conversations.c.id == (bindparam("b_id") if target is None else target))
         .values(**values)
-        .returning(*conversations.c)
+        .returning(*(conversations.c if returning is None else returning))
     )
-
-
-_BUMPS = {
-    (internal, by_operator): Prepared(_bump(internal=internal, by_operator=by_operator))
-    for internal in (False, True)
-    for by_operator in (False, True)
-}
 
 
 async def message_by_client_id(
@@ -515,8 +509,8 @@ async def append_message(
         message_id = await _INSERT_MESSAGE[conn.dialect.name].scalar(conn, **message_values)
         if message_id is None:
             return None
-        await _BUMPS[(internal, by_operator)].rows(conn, **bump_values)
-        summary = await conversation_summary(conn, conversation.id)
+        bumped = await _BUMPS[(internal, by_operator)].one(conn, **bump_values)
+        summary = _summary(bumped._mapping)
     assert summary.conversation.last_seq == seq, "the conversation changed without its row lock"
     message = Message(
         message_id, conversation.id, seq, author, text, internal, client_msg_id, now, meta
@@ -782,6 +776,52 @@ def _summary(mapping: Any) -> ConversationSummary:
 _SUMMARY_ONE = Prepared(_summary_select().where(conversations.c.id == bindparam("b_id")))
 
 
+def _inbox_row_returned(*, new: bool = False) -> list[Any]:
+    """SQLite: the inbox row (`_summary_select`'s columns) of the conversation row an UPDATE
+    writes, for its RETURNING: the contact's and the assignee's columns as subqueries, so
+    the row comes back with the write instead of from one more statement.
+
+    `new`: of the conversation an INSERT starts instead, whose subqueries cannot refer to
+    the new row: its contact is the one bound as `b_contact`, and it has no assignee yet.
+    """
+    contact_id = bindparam("b_contact") if new else conversations.c.contact_id
+    contact = [
+        select(contacts.c[name])
+        .where(contacts.c.id == contact_id)
+        .scalar_subquery()
+        .label("k_" + name)
+        for name in INBOX_CONTACT_COLUMNS
+    ]
+    assignee = [
+        (
+            null()
+            if new
+            else select(column)
+            .where(_assignee.c.id == conversations.c.assignee_id)
+            .scalar_subquery()
+        ).label("a_" + column.name)
+        for column in _assignee.c
+        if column.name != "password_hash"
+    ]
+    return [
+        *_labelled(conversations, "c_"),
+        *contact,
+        *assignee,
+        conversations.c.operator_unread.label("unread"),
+    ]
+
+
+# SQLite: the bump that returns the conversation's inbox row (PostgreSQL appends in one
+# statement: `_APPEND`).
+_BUMPS = {
+    (internal, by_operator): Prepared(
+        _bump(internal=internal, by_operator=by_operator, returning=_inbox_row_returned())
+    )
+    for internal in (False, True)
+    for by_operator in (False, True)
+}
+
+
 def _append(*, internal: bool, by_operator: bool) -> Any:
     """PostgreSQL: insert the message, bump its conversation and read the inbox row, as one
     statement. A repeated client_msg_id inserts nothing, so nothing is bumped and no row
@@ -906,7 +946,8 @@ _APPEND = {
     for internal in (False, True)
     for by_operator in (False, True)
 }
-_FIRST_CONVERSATION = Prepared(_first_conversation())
+# SQLite: the first conversation, returned as its inbox row.
+_FIRST_CONVERSATION = Prepared(_first_conversation(returning=_inbox_row_returned(new=True)))
 _START = Prepared(_start())
 _START_ALONE = Prepared(_start_alone())
 _CONTINUE = Prepared(_continue())
