@@ -640,9 +640,9 @@ async def advance_read_seq(
     """Move a read pointer forward only; None when it was already there. The operators'
     pointer takes the visitor's messages it passes off their unread count.
 
-    On PostgreSQL an UPDATE that waited for the row's lock counts on its own snapshot, which
-    may miss a message committed meanwhile; such a message is past `seq` (the row's
-    `last_seq` was at least `seq` before it), so it is never one that is counted off."""
+    The messages counted off are ones the operator has seen, so they were committed before
+    this statement began and its snapshot sees them, even when the UPDATE waited for the
+    row's lock; a message committed meanwhile is past `seq` and stays counted."""
     col = conversations.c[column]
     values: dict[str, Any] = {column: seq}
     if column == "operator_read_seq":

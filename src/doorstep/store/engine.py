@@ -139,7 +139,9 @@ async def _check_foreign_keys(driver: Any) -> None:
     broken = await driver.execute_fetchall("PRAGMA foreign_key_check")
     if broken:
         tables = sorted({row[0] for row in broken})
-        raise RuntimeError(f"rows refer to missing rows in {', '.join(tables)}; rolled back")
+        raise RuntimeError(
+            f"rows of {', '.join(tables)} refer to rows that are not there; rolled back"
+        )
 
 
 def _ensure_sqlite_dir(url: str) -> str:
