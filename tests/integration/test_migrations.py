@@ -22,41 +22,62 @@ async def empty_db(database_url: str):
     await db.dispose()
 
 
-async def test_upgrade_keeps_existing_rows_and_fills_new_columns(empty_db: Database) -> None:
-    await upgrade(empty_db, "0001")
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    async with empty_db.transaction() as conn:
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def _old_conversation(conn, *, last_seq: int, operator_read_seq: int) -> int:
+    """A site, a contact and a conversation, in columns every revision has."""
+    site_id = (
         await conn.execute(
             text(
                 "INSERT INTO sites (key, name, timezone, color, widget_strings, created_at) "
-                "VALUES ('k1234', 'S', 'UTC', '#000000', '{}', :now)"
+                "VALUES ('k1234', 'S', 'UTC', '#000000', '{}', :now) RETURNING id"
             ),
-            {"now": now},
+            {"now": NOW},
         )
-        site_id = (await conn.execute(select(sites.c.id))).scalar_one()
+    ).scalar_one()
+    contact_id = (
         await conn.execute(
             text(
                 "INSERT INTO contacts (site_id, attributes, created_at, last_seen_at) "
-                "VALUES (:site, '{}', :now, :now)"
+                "VALUES (:site, '{}', :now, :now) RETURNING id"
             ),
-            {"site": site_id, "now": now},
+            {"site": site_id, "now": NOW},
         )
-        contact_id = (await conn.execute(select(contacts.c.id))).scalar_one()
+    ).scalar_one()
+    return (
         await conn.execute(
             text(
                 "INSERT INTO conversations (site_id, contact_id, status, last_seq, "
                 "visitor_read_seq, operator_read_seq, created_at, updated_at) "
-                "VALUES (:site, :contact, 'open', 1, 0, 0, :now, :now)"
+                "VALUES (:site, :contact, 'open', :last_seq, 0, :read, :now, :now) RETURNING id"
             ),
-            {"site": site_id, "contact": contact_id, "now": now},
+            {
+                "site": site_id,
+                "contact": contact_id,
+                "last_seq": last_seq,
+                "read": operator_read_seq,
+                "now": NOW,
+            },
         )
-        await conn.execute(
-            text(
-                "INSERT INTO messages (conversation_id, seq, author_type, text, internal, "
-                "created_at) SELECT id, 1, 'visitor', 'kept', false, :now FROM conversations"
-            ),
-            {"now": now},
-        )
+    ).scalar_one()
+
+
+async def _old_message(conn, conversation_id: int, seq: int, author: str, body: str) -> None:
+    await conn.execute(
+        text(
+            "INSERT INTO messages (conversation_id, seq, author_type, text, internal, "
+            "created_at) VALUES (:c, :seq, :author, :body, false, :now)"
+        ),
+        {"c": conversation_id, "seq": seq, "author": author, "body": body, "now": NOW},
+    )
+
+
+async def test_upgrade_keeps_existing_rows_and_fills_new_columns(empty_db: Database) -> None:
+    await upgrade(empty_db, "0001")
+    async with empty_db.transaction() as conn:
+        conversation_id = await _old_conversation(conn, last_seq=1, operator_read_seq=0)
+        await _old_message(conn, conversation_id, 1, "visitor", "kept")
     await upgrade(empty_db)
     async with empty_db.read() as conn:
         assert await current_revision(conn) is not None
@@ -115,48 +136,14 @@ async def test_upgrade_counts_each_conversations_unread_visitor_messages(
     empty_db: Database,
 ) -> None:
     await upgrade(empty_db, "0003")
-    now = datetime(2026, 1, 1, tzinfo=UTC)
     async with empty_db.transaction() as conn:
-        site_id = (
-            await conn.execute(
-                text(
-                    "INSERT INTO sites (key, name, timezone, color, widget_strings, created_at) "
-                    "VALUES ('k1234', 'S', 'UTC', '#000000', '{}', :now) RETURNING id"
-                ),
-                {"now": now},
-            )
-        ).scalar_one()
-        contact_id = (
-            await conn.execute(
-                text(
-                    "INSERT INTO contacts (site_id, attributes, created_at, last_seen_at) "
-                    "VALUES (:site, '{}', :now, :now) RETURNING id"
-                ),
-                {"site": site_id, "now": now},
-            )
-        ).scalar_one()
         # Read up to seq 2: of the visitor's messages 1, 2, 4 and 5 two are unread; the
         # operator's (3) and the system's (6) never count.
-        conversation_id = (
-            await conn.execute(
-                text(
-                    "INSERT INTO conversations (site_id, contact_id, status, last_seq, "
-                    "visitor_read_seq, operator_read_seq, created_at, updated_at) "
-                    "VALUES (:site, :contact, 'open', 6, 0, 2, :now, :now) RETURNING id"
-                ),
-                {"site": site_id, "contact": contact_id, "now": now},
-            )
-        ).scalar_one()
+        conversation_id = await _old_conversation(conn, last_seq=6, operator_read_seq=2)
         for seq, author in enumerate(
             ("visitor", "visitor", "operator", "visitor", "visitor", "system"), start=1
         ):
-            await conn.execute(
-                text(
-                    "INSERT INTO messages (conversation_id, seq, author_type, text, internal, "
-                    "created_at) VALUES (:c, :seq, :author, 'hi', false, :now)"
-                ),
-                {"c": conversation_id, "seq": seq, "author": author, "now": now},
-            )
+            await _old_message(conn, conversation_id, seq, author, "hi")
     await upgrade(empty_db)
     async with empty_db.read() as conn:
         unread = (
