@@ -425,8 +425,8 @@ def _bump(*, internal: bool, by_operator: bool, target: Any = None, returning: A
             last_message_author=bindparam("b_author"),
         )
         if not by_operator:
-            values["operator_unread"] = conversations.c.operator_unread + case(
-                (bindparam("b_author") == "visitor", 1), else_=0
+            values["operator_unread"] = conversations.c.operator_unread + bindparam(
+                "b_unread", type_=conversations.c.operator_unread.type
             )
     if by_operator:
         # An operator who writes has read everything before; the first to answer owns it.
@@ -499,6 +499,7 @@ async def append_message(
         "b_preview": text[:PREVIEW_CHARS],
         "b_author": author.type,
         "b_operator": author.id,
+        "b_unread": _unread_by(author),
     }
     if conn.dialect.name == "postgresql":
         summary = await _append_in_one_statement(conn, author, message_values, bump_values)
@@ -559,6 +560,7 @@ async def continue_conversation(
         b_now=now,
         b_preview=text[:PREVIEW_CHARS],
         b_author=author.type,
+        b_unread=_unread_by(author),
         **{f"m_{k}": v for k, v in message.items()},
     )
     if row is None:
