@@ -679,6 +679,8 @@ def _visitor_messages_read(up_to: Any) -> Any:
 
 
 _assignee = operators.alias("assignee")
+# The assignee's columns an inbox row carries: all but the password hash.
+_INBOX_ASSIGNEE_COLUMNS = tuple(c.name for c in _assignee.c if c.name != "password_hash")
 
 
 def _summary_select(of: Any = conversations) -> Any:
@@ -687,7 +689,7 @@ def _summary_select(of: Any = conversations) -> Any:
         select(
             *_labelled(of, "c_"),
             *_labelled(contacts, "k_", only=INBOX_CONTACT_COLUMNS),
-            *_labelled(_assignee, "a_", leave_out=("password_hash",)),
+            *_labelled(_assignee, "a_", only=_INBOX_ASSIGNEE_COLUMNS),
             of.c.operator_unread.label("unread"),
         )
         .select_from(of)
@@ -734,13 +736,10 @@ async def conversation_summaries(
     return [_summary(row._mapping) for row in await conn.execute(stmt)]
 
 
-def _labelled(
-    table: Any, prefix: str, *, leave_out: tuple[str, ...] = (), only: tuple[str, ...] = ()
-) -> list[Any]:
+def _labelled(table: Any, prefix: str, *, only: tuple[str, ...] = ()) -> list[Any]:
+    """The table's columns (or those named `only`) labelled `prefix` + name."""
     return [
-        column.label(prefix + column.name)
-        for column in table.c
-        if column.name not in leave_out and (not only or column.name in only)
+        column.label(prefix + column.name) for column in table.c if not only or column.name in only
     ]
 
 
@@ -802,8 +801,7 @@ def _inbox_row_returned(*, new: bool = False) -> list[Any]:
             .where(_assignee.c.id == conversations.c.assignee_id)
             .scalar_subquery()
         ).label("a_" + column.name)
-        for column in _assignee.c
-        if column.name != "password_hash"
+        for column in (_assignee.c[name] for name in _INBOX_ASSIGNEE_COLUMNS)
     ]
     return [
         *_labelled(conversations, "c_"),
