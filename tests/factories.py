@@ -5,11 +5,19 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from doorstep.domain import identity
 from doorstep.domain.models import Operator, Site, Visitor
 from doorstep.services import operators, sites, visitors
 from doorstep.services.context import Ctx
 
 PASSWORD = "correct horse battery"
+
+
+def proven(site: Site, **traits: Any) -> dict[str, Any]:
+    """identify() traits with the user_hash the site's backend would add: of the user_id,
+    else of the email."""
+    key = str(traits["user_id"]) if "user_id" in traits else traits["email"]
+    return {**traits, "user_hash": identity.user_hash(site.identity_secret, key)}
 
 
 class Factory:

@@ -24,7 +24,7 @@ from doorstep.services.context import build_ctx
 from doorstep.services.jobs import JOB_SCHEDULED
 from doorstep.store import conversations as conversation_store
 from doorstep.store import jobs as job_store
-from tests.factories import Factory
+from tests.factories import Factory, proven
 from tests.wsclient import open_visitor
 
 # The test clock starts on Monday 2026-01-05 10:00 UTC: working hours in a UTC site.
@@ -355,14 +355,17 @@ async def test_once_known_the_email_is_not_asked_for_on_another_device(
 ) -> None:
     site, admin, _rule = await only_rule(ctx, factory)
     laptop = await factory.visitor(site)
-    await visitors.identify_visitor(ctx, laptop, {"email": "kim@example.com"})
+    await visitors.identify_visitor(ctx, laptop, proven(site, email="kim@example.com"))
     phone = await factory.visitor(site)
     sent = await conversations.send_visitor_message(ctx, phone, text="Hi", client_msg_id="m1")
     clock.advance(seconds=30)
     await Worker(ctx, HANDLERS).run_due()
     captured = await email_capture.capture_email(ctx, phone, email="kim@example.com")
-    # The phone's contact merged into the laptop's: the same person, one history.
-    assert captured.contact.id == laptop.contact_id
+    # Typed, the address is a claim: it stays on the phone's own contact.
+    assert captured.contact.id == phone.contact_id
+    signed_in = await visitors.identify_visitor(ctx, phone, proven(site, email="kim@example.com"))
+    # Proven, the phone's contact (its own alone) joins the laptop's: one person, one history.
+    assert signed_in.contact.id == laptop.contact_id
     await conversations.set_conversation_status(ctx, admin, sent.conversation.id, "resolved")
     clock.advance(days=2)
     await conversations.send_visitor_message(ctx, laptop, text="Later", client_msg_id="m2")

@@ -27,7 +27,7 @@ from doorstep.store import segments as store
 from doorstep.store import sites as site_store
 from doorstep.store import tracking as tracking_store
 from doorstep.store import visitors as visitor_store
-from tests.factories import Factory
+from tests.factories import Factory, proven
 from tests.unit.test_segments import ALPHABET, PATTERNS
 
 # Small pools, so that random filters and random contacts meet often, with the awkward cases
@@ -268,6 +268,7 @@ async def build_people(ctx: Ctx, people: list[dict[str, Any]]) -> tuple[int, lis
             timezone="UTC",
             locale=None,
             color="#000000",
+            identity_secret="s",
             now=now,
         )
         ids: list[int] = []
@@ -442,7 +443,7 @@ async def shop(ctx: Ctx, clock, factory: Factory) -> dict[str, Any]:
     clock.advance(hours=2)
     await tracking.record_page_view(ctx, fan, PHONE_IN_JAPAN, "f2", page("https://s.ex/pricing"))
     await visitors.set_visitor_attributes(ctx, fan, {"cart_value": 150})
-    await visitors.identify_visitor(ctx, fan, {"email": "fan@example.com"})
+    await visitors.identify_visitor(ctx, fan, proven(site, email="fan@example.com"))
     await conversations.send_visitor_message(ctx, fan, text="Hi", client_msg_id="1")
     return {"site": site, "operator": operator, "fan": fan, "other": other}
 
@@ -468,7 +469,7 @@ async def test_the_issue_examples_through_the_services(ctx: Ctx, shop) -> None:
 async def test_a_merged_contact_is_judged_by_its_survivor(ctx: Ctx, shop, factory) -> None:
     site, operator, fan = shop["site"], shop["operator"], shop["fan"]
     laptop = await factory.visitor(site)
-    await visitors.identify_visitor(ctx, laptop, {"email": "fan@example.com"})
+    await visitors.identify_visitor(ctx, laptop, proven(site, email="fan@example.com"))
     returning = await segments.create_segment(
         ctx,
         operator,

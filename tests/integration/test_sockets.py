@@ -10,7 +10,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from doorstep.web.collector import Policy
-from tests.factories import Factory
+from tests.factories import Factory, proven
 from tests.wsclient import open_operator, open_visitor
 
 
@@ -310,14 +310,17 @@ async def test_page_views_are_acknowledged_in_order_and_bad_ones_refused(server,
     await visitor.close()
 
 
-async def test_after_a_merge_the_socket_records_for_the_surviving_contact(server, team) -> None:
+async def test_after_a_proven_merge_the_socket_records_for_the_surviving_contact(
+    server, team
+) -> None:
     site, _ = team
     laptop, _ = await open_visitor(server.url, site.key)
     laptop_id = (await laptop.next("ready"))["visitor_id"]
     phone, _ = await open_visitor(server.url, site.key)
     phone_id = (await phone.next("ready"))["visitor_id"]
     for sock in (laptop, phone):
-        await sock.send({"type": "visitor.identify", "traits": {"email": "jane@example.com"}})
+        traits = proven(site, email="jane@example.com")
+        await sock.send({"type": "visitor.identify", "traits": traits})
         await sock.next("visitor.updated")
     view = {"type": "page.view", "client_id": "after-merge", "url": "https://shop.example/"}
     await phone.send(view)

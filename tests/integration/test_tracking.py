@@ -10,7 +10,7 @@ from doorstep.errors import InvalidInput
 from doorstep.services import contacts, conversations, tracking, visitors
 from doorstep.store import tracking as tracking_store
 from tests.conftest import CapturedEvents
-from tests.factories import Factory
+from tests.factories import Factory, proven
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
@@ -199,7 +199,7 @@ async def test_presence_lasts_until_the_last_tab_closes(ctx, shop, events: Captu
     assert len(events.of_type("visitor.online")) == len(events.of_type("visitor.offline")) == 1
 
 
-async def test_the_same_email_from_another_browser_merges_both_histories(
+async def test_the_same_proven_email_from_another_browser_merges_both_histories(
     ctx, clock, factory: Factory, events: CapturedEvents
 ):
     site = await factory.site()
@@ -209,7 +209,9 @@ async def test_the_same_email_from_another_browser_merges_both_histories(
     await tracking.record_page_view(ctx, laptop, laptop_client, "l1", page(LANDING))
     await visitors.set_visitor_attributes(ctx, laptop, {"plan": "free", "seats": 3})
     await conversations.send_visitor_message(ctx, laptop, text="from laptop", client_msg_id="1")
-    await visitors.identify_visitor(ctx, laptop, {"email": "Jane@Example.com", "name": "Jane"})
+    await visitors.identify_visitor(
+        ctx, laptop, proven(site, email="Jane@Example.com", name="Jane")
+    )
     clock.advance(hours=2)
     await tracking.record_page_view(
         ctx, phone, phone_client, "p1", page("https://shop.example/cart")
@@ -218,7 +220,9 @@ async def test_the_same_email_from_another_browser_merges_both_histories(
     await visitors.set_visitor_attributes(ctx, phone, {"plan": "pro"})
     await conversations.send_visitor_message(ctx, phone, text="from phone", client_msg_id="1")
 
-    merged = await visitors.identify_visitor(ctx, phone, {"email": "jane@example.com"})
+    merged = (
+        await visitors.identify_visitor(ctx, phone, proven(site, email="jane@example.com"))
+    ).contact
 
     assert merged.id == laptop.contact_id  # the older contact survives
     data = await card(ctx, operator, merged.id)

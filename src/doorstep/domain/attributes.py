@@ -14,7 +14,8 @@ MAX_ATTRIBUTES = 100
 MAX_VALUE_CHARS = 1000
 MAX_EVENT_BYTES = 8 * 1024
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
-IDENTITY_FIELDS = {"email", "name", "phone", "user_id", "avatar_url"}
+# `user_hash` is the proof of `user_id` or `email` (domain/identity.py), never an attribute.
+IDENTITY_FIELDS = {"email", "name", "phone", "user_id", "avatar_url", "user_hash"}
 
 Scalar = str | int | float | bool | None
 

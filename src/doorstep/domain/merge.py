@@ -6,7 +6,9 @@ from typing import Any
 
 from doorstep.domain.models import Contact
 
-KEPT_FIELDS = ("name", "email", "phone", "external_id", "avatar_url")
+KEPT_FIELDS = ("name", "phone", "avatar_url")
+# A value and whether it was proven travel together: the survivor's, else the merged one's.
+PROVEN_FIELDS = (("email", "email_verified"), ("external_id", "external_id_verified"))
 LATEST_FIELDS = (
     "last_source",
     "country",
@@ -32,6 +34,9 @@ def merged_fields(survivor: Contact, merged: Contact) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in KEPT_FIELDS:
         values[name] = getattr(survivor, name) or getattr(merged, name)
+    for name, flag in PROVEN_FIELDS:
+        source = survivor if getattr(survivor, name) else merged
+        values[name], values[flag] = getattr(source, name), getattr(source, flag)
     values["attributes"] = {**older.attributes, **newer.attributes}
     values["tags"] = sorted(set(survivor.tags) | set(merged.tags))
     first = min((survivor, merged), key=lambda c: (c.created_at, c.id))

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from doorstep.domain.identity import ProvenIdentity
+
 AuthorType = Literal["visitor", "operator", "system"]
 ConversationStatus = Literal["open", "resolved"]
 Role = Literal["admin", "agent"]
@@ -33,6 +35,11 @@ class Site:
     color: str
     created_at: datetime
     widget_strings: dict[str, Any] = field(default_factory=dict)
+    # Identity verification (domain/identity.py); the secrets never leave through public().
+    identity_secret: str = field(default="", repr=False)
+    identity_secret_previous: str | None = field(default=None, repr=False)
+    identity_previous_until: datetime | None = None
+    require_verification: bool = False
 
     def public(self) -> dict[str, Any]:
         return {
@@ -43,6 +50,7 @@ class Site:
             "locale": self.locale,
             "color": self.color,
             "widget_strings": self.widget_strings,
+            "require_verification": self.require_verification,
             "created_at": iso(self.created_at),
         }
 
@@ -84,10 +92,20 @@ class Contact:
     browser: str | None = None
     tags: tuple[str, ...] = ()
     merged_into_id: int | None = None
+    # Proven by a valid user_hash, not only claimed by a browser (domain/identity.py).
+    email_verified: bool = False
+    external_id_verified: bool = False
 
     @property
     def display_name(self) -> str:
         return contact_display_name(self.id, self.name, self.email)
+
+    @property
+    def proven(self) -> ProvenIdentity:
+        return ProvenIdentity(
+            self.external_id if self.external_id_verified else None,
+            self.email if self.email_verified else None,
+        )
 
     def public(self) -> dict[str, Any]:
         return {
@@ -98,6 +116,8 @@ class Contact:
             "email": self.email,
             "phone": self.phone,
             "external_id": self.external_id,
+            "email_verified": self.email_verified,
+            "external_id_verified": self.external_id_verified,
             "avatar_url": self.avatar_url,
             "attributes": self.attributes,
             "created_at": iso(self.created_at),
@@ -119,6 +139,8 @@ class Visitor:
     locale: str | None
     created_at: datetime
     last_seen_at: datetime
+    # Part of the visitor's token; raised to void every token handed out before.
+    token_generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)

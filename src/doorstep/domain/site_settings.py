@@ -51,6 +51,12 @@ def check_color(color: str) -> str:
     return color
 
 
+def check_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("expected true or false", code="invalid_value")
+    return value
+
+
 def check_widget_strings(strings: Any) -> dict[str, Any]:
     """`{key: text}` for every language, or `{locale: {key: text}}` per language."""
     if not isinstance(strings, dict):

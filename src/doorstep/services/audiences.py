@@ -106,3 +106,18 @@ def contacts_merged(site_id: int, merged_id: int, survivor_id: int) -> Event:
         operator_frame={"type": "contact.merged", "from": merged_id, "into": survivor_id},
         meta={"from": merged_id, "into": survivor_id},
     )
+
+
+def browsers_signed_out(site_id: int, contact_id: int, browsers: int) -> Event:
+    # The hub closes the contact's visitor sockets (4401); their tokens no longer open a
+    # session, so each browser starts again as a new anonymous visitor.
+    return Event(
+        "contact.signed_out",
+        operator_sites=(site_id,),
+        operator_frame={
+            "type": "contact.signed_out",
+            "contact_id": contact_id,
+            "browsers": browsers,
+        },
+        meta={"contact_id": contact_id},
+    )

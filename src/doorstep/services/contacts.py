@@ -10,11 +10,14 @@ from doorstep.domain.models import Contact, ConversationSummary, Operator, iso
 from doorstep.domain.sources import Source
 from doorstep.errors import InvalidInput, NotFound
 from doorstep.services.access import access_contact, operator_site_ids
+from doorstep.services.contact_identity import duplicate, render_browser
 from doorstep.services.context import Ctx
 from doorstep.services.operators import normalise_email
 from doorstep.services.uow import unit_of_work
 from doorstep.services.visitors import change_contact
 from doorstep.store import conversations as conversation_store
+from doorstep.store import identity as identity_store
+from doorstep.store import merge as merge_store
 from doorstep.store import notes as note_store
 from doorstep.store import tracking as tracking_store
 from doorstep.store import visitors as visitor_store
@@ -35,6 +38,8 @@ class ContactCard:
     events: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     live: dict[str, Any] | None = None
+    duplicates: list[Contact] = field(default_factory=list)
+    browsers: list[dict[str, Any]] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -50,6 +55,8 @@ class ContactCard:
             "events": self.events,
             "notes": self.notes,
             "live": self.live,
+            "possible_duplicates": [duplicate(c) for c in self.duplicates],
+            "browsers": [render_browser(b) for b in self.browsers],
         }
 
 
@@ -145,6 +152,8 @@ async def get_contact_card(ctx: Ctx, operator: Operator, contact_id: int) -> Con
             current = {**render_visit(current_row), "pages": [render_page(p) for p in pages]}
         events = await tracking_store.events_of_contact(conn, contact.id, limit=CARD_EVENTS)
         notes = await note_store.notes_of_contact(conn, contact.id)
+        duplicates = await merge_store.contacts_sharing_email(conn, contact)
+        browsers = await identity_store.browsers_of_contacts(conn, [contact.id])
     return ContactCard(
         contact,
         summaries,
@@ -154,6 +163,8 @@ async def get_contact_card(ctx: Ctx, operator: Operator, contact_id: int) -> Con
         [render_event(e) for e in events],
         [render_note(n) for n in notes],
         live.public() if live else None,
+        duplicates,
+        browsers.get(contact.id, []),
     )
 
 
@@ -176,7 +187,11 @@ async def contact_events(
 async def update_contact(
     ctx: Ctx, operator: Operator, contact_id: int, changes: dict[str, Any]
 ) -> Contact:
-    """Operators edit name, email, phone, tags and attributes; an email may merge contacts."""
+    """Operators edit name, email, phone, tags and attributes of one contact.
+
+    An email shared with another contact does not merge the two: the card shows the other as
+    a possible duplicate, and an operator merges them on purpose (services/contact_identity.py).
+    """
     fields: dict[str, Any] = {}
     for name in ("name", "phone"):
         if name in changes:
@@ -194,10 +209,7 @@ async def update_contact(
         contact = await access_contact(uow.conn, operator, contact_id)
         if contact.merged_into_id is not None:
             raise NotFound("this contact was merged into another", code="contact_merged")
-        updated = await change_contact(uow, contact.id, fields, custom)
-    if updated.id != contact.id:
-        ctx.visitors_live.move_contact(contact.id, updated.id)
-    return updated
+        return await change_contact(uow, contact.id, fields, custom, claim=False)
 
 
 def _check_tags(tags: object) -> list[str]:

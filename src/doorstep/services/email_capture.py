@@ -1,8 +1,9 @@
 """The one field an automatic reply asks for: the visitor's email (docs/autoreplies.md).
 
-A valid address identifies the contact (merging with the contact that already has it, as
-`identify` does), is recorded as a lead of the rule that asked, and is confirmed by a line in
-the chat. An invalid one is refused with `invalid_email` and changes nothing.
+A valid address is the visitor's claim: it is kept on the visitor's own contact (never joining
+the contact of someone else who has it, so typing another person's address opens nothing of
+theirs), recorded as a lead of the rule that asked, and confirmed by a line in the chat. An
+invalid one is refused with `invalid_email` and changes nothing.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ async def capture_email(
                 contact = await visitor_store.contact_by_id(uow.conn, visitor.contact_id)
                 assert contact is not None
                 return Captured(contact, hint)
-        contact = await change_contact(uow, visitor.contact_id, {"email": address}, {})
+        contact = await change_contact(uow, visitor.contact_id, {"email": address}, {}, claim=True)
         if conversation is None:
             return Captured(contact, hint)
         if not await store.lead_exists(uow.conn, contact.id, address):
@@ -61,11 +62,7 @@ async def capture_email(
                 created_at=uow.now,
             )
         site = await site_store.site_by_id(uow.conn, contact.site_id)
-        # The merge may have moved the conversation; read it again under its lock.
-        conversation = await conversation_store.conversation_by_id(
-            uow.conn, conversation.id, lock=True
-        )
-        assert conversation is not None and site is not None
+        assert site is not None
         appended = await conversation_store.append_message(
             uow.conn,
             conversation,
@@ -79,6 +76,4 @@ async def capture_email(
         if appended is None:  # the same capture, retried at the same moment
             return Captured(contact, hint)
         announce_message(uow, appended)
-    if contact.id != visitor.contact_id:
-        ctx.visitors_live.move_contact(visitor.contact_id, contact.id)
     return Captured(contact, hint)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from doorstep.domain import site_settings as rules
-from doorstep.domain.models import Operator, Site
+from doorstep.domain.models import Operator, Site, iso
 from doorstep.errors import Forbidden, InvalidInput, NotFound
 from doorstep.services import autoreplies, autoreply_settings
 from doorstep.services.access import access_site
 from doorstep.services.context import Ctx
 from doorstep.services.uow import unit_of_work
 from doorstep.store import sites as site_store
+
+DEFAULT_GRACE_HOURS = 24
+MAX_GRACE_HOURS = 24 * 30
 
 
 async def create_site(
@@ -34,7 +38,14 @@ async def create_site(
         if await site_store.site_by_key(uow.conn, key):
             raise InvalidInput(f"a site with key {key!r} exists already", code="site_key_taken")
         site = await site_store.insert_site(
-            uow.conn, key=key, name=name, timezone=timezone, locale=locale, color=color, now=uow.now
+            uow.conn,
+            key=key,
+            name=name,
+            timezone=timezone,
+            locale=locale,
+            color=color,
+            identity_secret=new_identity_secret(),
+            now=uow.now,
         )
         for operator_id in members:
             await site_store.add_member(uow.conn, site.id, operator_id)
@@ -48,6 +59,7 @@ _CHECKS = {
     "locale": rules.check_locale,
     "color": rules.check_color,
     "widget_strings": rules.check_widget_strings,
+    "require_verification": rules.check_flag,
 }
 
 
@@ -66,6 +78,54 @@ async def update_site(ctx: Ctx, operator: Operator, site_id: int, changes: dict[
         if "timezone" in checked:  # the automatic replies' schedules are in it
             autoreplies.setup_changed(uow, site.id)
         return await site_store.update_site(uow.conn, site.id, **checked)
+
+
+def new_identity_secret() -> str:
+    return secrets.token_hex(32)
+
+
+async def identity_settings(ctx: Ctx, operator: Operator, site_id: int) -> dict[str, Any]:
+    """The site's identity-verification secret and settings (admins: it signs identities)."""
+    async with ctx.db.read() as conn:
+        site = await _admin_site(conn, operator, site_id)
+    return render_identity(site)
+
+
+async def rotate_identity_secret(
+    ctx: Ctx, operator: Operator, site_id: int, *, grace_hours: int = DEFAULT_GRACE_HOURS
+) -> dict[str, Any]:
+    """A new secret; the one it replaces still verifies for `grace_hours` (0: not at all),
+    so a site's backend can be redeployed with the new one meanwhile."""
+    if not isinstance(grace_hours, int) or not 0 <= grace_hours <= MAX_GRACE_HOURS:
+        raise InvalidInput(
+            f"grace_hours is a whole number from 0 to {MAX_GRACE_HOURS}", code="invalid_grace"
+        )
+    async with unit_of_work(ctx) as uow:
+        site = await _admin_site(uow.conn, operator, site_id)
+        site = await site_store.update_site(
+            uow.conn,
+            site.id,
+            identity_secret=new_identity_secret(),
+            identity_secret_previous=site.identity_secret,
+            identity_previous_until=uow.now + timedelta(hours=grace_hours),
+        )
+    return render_identity(site)
+
+
+def render_identity(site: Site) -> dict[str, Any]:
+    return {
+        "site_id": site.id,
+        "secret": site.identity_secret,
+        "previous_secret_valid_until": iso(site.identity_previous_until),
+        "require_verification": site.require_verification,
+    }
+
+
+async def _admin_site(conn: Any, operator: Operator, site_id: int) -> Site:
+    site = await access_site(conn, operator, site_id)
+    if operator.role != "admin":
+        raise Forbidden("only admins see and change identity verification", code="admin_only")
+    return site
 
 
 async def find_site_by_key(ctx: Ctx, key: str) -> Site:

@@ -18,6 +18,10 @@ def to_site(row: Any) -> Site:
         m["color"],
         m["created_at"],
         dict(m["widget_strings"] or {}),
+        m["identity_secret"],
+        m["identity_secret_previous"],
+        m["identity_previous_until"],
+        bool(m["require_verification"]),
     )
 
 
@@ -52,13 +56,21 @@ def to_contact(row: Any) -> Contact:
         m["browser"],
         tuple(m["tags"] or ()),
         m["merged_into_id"],
+        bool(m["email_verified"]),
+        bool(m["external_id_verified"]),
     )
 
 
 def to_visitor(row: Any) -> Visitor:
     m = row._mapping
     return Visitor(
-        m["id"], m["site_id"], m["contact_id"], m["locale"], m["created_at"], m["last_seen_at"]
+        m["id"],
+        m["site_id"],
+        m["contact_id"],
+        m["locale"],
+        m["created_at"],
+        m["last_seen_at"],
+        m["token_generation"],
     )
 
 

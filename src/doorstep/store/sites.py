@@ -24,6 +24,7 @@ async def insert_site(
     timezone: str,
     locale: str | None,
     color: str,
+    identity_secret: str,
     now: datetime,
 ) -> Site:
     row = (
@@ -36,6 +37,7 @@ async def insert_site(
                 locale=locale,
                 color=color,
                 widget_strings={},
+                identity_secret=identity_secret,
                 created_at=now,
             )
             .returning(*sites.c)

@@ -78,6 +78,12 @@ sites = Table(
     # Per-site overrides of the widget's texts, {locale: {key: text}} or {key: text}.
     Column("widget_strings", Json, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
+    # Identity verification (docs/widget.md): the key the site's backend signs `user_hash`
+    # with; after a rotation the previous key still verifies until `identity_previous_until`.
+    Column("identity_secret", String(64), nullable=False, server_default=text("''")),
+    Column("identity_secret_previous", String(64), nullable=True),
+    Column("identity_previous_until", UTCDateTime, nullable=True),
+    Column("require_verification", Boolean, nullable=False, server_default=text("false")),
 )
 
 operators = Table(
@@ -148,8 +154,22 @@ contacts = Table(
     Column("tags", Json, nullable=False, default=list, server_default=text("'[]'")),
     # A contact merged into another keeps its row as a forwarding address.
     Column("merged_into_id", Id, ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True),
+    # Whether the email / user_id was proven (a valid user_hash) or only claimed by a browser:
+    # only proven values join contacts (docs/contacts.md, "Identity").
+    Column("email_verified", Boolean, nullable=False, server_default=text("false")),
+    Column("external_id_verified", Boolean, nullable=False, server_default=text("false")),
     Index(None, "site_id", "email"),
     Index(None, "site_id", "last_seen_at"),
+    # One live contact per verified user_id of a site: two browsers proving the same new
+    # identity at once end up on one contact (the second write fails and is retried).
+    Index(
+        "uq_contacts_verified_external_id",
+        "site_id",
+        "external_id",
+        unique=True,
+        sqlite_where=text("external_id_verified AND merged_into_id IS NULL"),
+        postgresql_where=text("external_id_verified AND merged_into_id IS NULL"),
+    ),
 )
 
 visitors = Table(
@@ -161,6 +181,8 @@ visitors = Table(
     Column("locale", String(35), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
+    # Part of the visitor's token: raising it ("sign out all browsers") voids the tokens out.
+    Column("token_generation", Integer, nullable=False, server_default=text("0")),
     Index(None, "contact_id"),
 )
 
@@ -385,4 +407,25 @@ leads = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "site_id", "id"),
     Index(None, "conversation_id"),
+)
+
+# Every merge of two contacts, by hand or by a proven identity; those from before identities
+# were verified are listed for admins to review (docs/contacts.md, "Merging").
+contact_merges = Table(
+    "contact_merges",
+    metadata,
+    _id(),
+    _fk("site_id", "sites.id"),
+    # The merged contact stays as an empty forwarding row; erasing the survivor removes both.
+    _fk("source_contact_id", "contacts.id", nullable=True, ondelete="SET NULL"),
+    _fk("target_contact_id", "contacts.id"),
+    Column("kind", String(16), nullable=False),  # manual | verified | before_upgrade
+    _fk("operator_id", "operators.id", nullable=True, ondelete="SET NULL"),
+    # Who the merged contact was and which browsers moved, as they were at the merge.
+    Column("source_name", String(200), nullable=True),
+    Column("source_email", String(254), nullable=True),
+    Column("visitor_ids", Json, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "site_id", "kind", "id"),
+    Index(None, "target_contact_id"),
 )

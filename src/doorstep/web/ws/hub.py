@@ -90,14 +90,19 @@ class Connection:
             self._drain = None
 
     async def _close_slow(self) -> None:
+        await self.close(4408, "too slow")
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = True
         with contextlib.suppress(Exception):
-            await self.websocket.close(code=4408, reason="too slow")
+            await self.websocket.close(code=code, reason=reason)
 
 
 class Hub:
     def __init__(self) -> None:
         self.operators_by_site: dict[int, set[Connection]] = defaultdict(set)
         self.visitors_by_contact: dict[int, set[Connection]] = defaultdict(set)
+        self._closing: set[asyncio.Task[None]] = set()
 
     def add_operator(self, conn: Connection, site_ids: set[int]) -> None:
         for site_id in site_ids:
@@ -122,6 +127,14 @@ class Hub:
             conn.contact_id = new_contact_id
             self.visitors_by_contact[new_contact_id].add(conn)
 
+    def sign_out(self, contact_id: int) -> None:
+        """The contact's browsers were signed out: their sockets close with 4401 and hear
+        nothing more of the contact; the widget starts again as a new anonymous visitor."""
+        for conn in self.visitors_by_contact.pop(contact_id, set()):
+            task = asyncio.get_running_loop().create_task(conn.close(4401, "signed_out"))
+            self._closing.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._closing.discard)
+
     async def deliver(self, events: Sequence[Event]) -> None:
         """Bus subscriber: route the events of one commit to the sockets of their audiences.
 
@@ -133,6 +146,8 @@ class Hub:
         for event in events:
             if event.type == "contact.merged":
                 self.move_contact(event.meta["from"], event.meta["into"])
+            elif event.type == "contact.signed_out":
+                self.sign_out(event.meta["contact_id"])
             if event.operator_frame is not None:
                 targets = {
                     conn

@@ -37,10 +37,12 @@ async def visitor_socket(websocket: WebSocket) -> None:
         websocket.headers.get("user-agent"), client_ip(websocket, ctx.settings.trusted_proxies)
     )
     conn = Connection(websocket, contact_id=visitor.contact_id)
+    session = _Session(visitor, client, conn, hub, has_conversation=False)
     hub.add_visitor(conn, visitor.contact_id)
     await tracking.connect_visitor(ctx, visitor, client)
     try:
         conversation = await conversations.visitor_conversation(ctx, visitor)
+        session.has_conversation = conversation is not None
         team = await sites.site_team(ctx, site.id)
         conn.push(
             {
@@ -52,21 +54,22 @@ async def visitor_socket(websocket: WebSocket) -> None:
             }
         )
         bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
-        session = _Session(visitor, client, has_conversation=conversation is not None)
 
         async def dispatch(frame: Any) -> dict[str, Any] | None:
+            if conn.closed:  # signed out (Hub.sign_out): nothing more is done for it
+                return None
             # A merge moves this socket to another contact (Hub.deliver); follow it.
-            contact_id = conn.contact_id or visitor.contact_id
+            contact_id = conn.contact_id or session.visitor.contact_id
             if contact_id != session.visitor.contact_id:
-                session.visitor = replace(visitor, contact_id=contact_id)
+                session.visitor = replace(session.visitor, contact_id=contact_id)
                 session.has_conversation = False  # unknown: the slower path finds out
             return await _dispatch(ctx, session, frame)
 
         await receive_frames(websocket, conn, p.visitor_frames, dispatch, bucket, collector)
     finally:
         conn.closed = True
-        hub.remove_visitor(conn, conn.contact_id or visitor.contact_id)
-        await tracking.disconnect_visitor(ctx, visitor, client)
+        hub.remove_visitor(conn, conn.contact_id or session.visitor.contact_id)
+        await tracking.disconnect_visitor(ctx, session.visitor, client)
 
 
 @dataclass(slots=True)
@@ -75,6 +78,8 @@ class _Session:
 
     visitor: Visitor
     client: tracking.Client
+    conn: Connection
+    hub: Hub
     # Whether the visitor is known to have a conversation: a message then tries the quick
     # way to continue it first (services/conversations.py, `send_visitor_message`).
     has_conversation: bool
@@ -119,11 +124,13 @@ async def _dispatch(ctx: Ctx, session: _Session, frame: Any) -> dict[str, Any] |
         case p.VisitorRead():
             await conversations.mark_read_by_visitor(ctx, visitor, frame.seq)
         case p.Identify():
-            contact = await visitors.identify_visitor(ctx, visitor, frame.traits)
-            return _updated(frame, contact.email is not None)
+            identified = await visitors.identify_visitor(ctx, visitor, frame.traits)
+            if identified.visitor is not None:
+                await _become(ctx, session, identified.visitor)
+            return _updated(frame, identified)
         case p.SetAttributes():
             contact = await visitors.set_visitor_attributes(ctx, visitor, frame.attributes)
-            return _updated(frame, contact.email is not None)
+            return _updated(frame, visitors.Identified(contact))
         case p.Track():
             name = await tracking.track_event(
                 ctx, visitor, frame.name, frame.properties, client_id=frame.client_msg_id
@@ -145,9 +152,30 @@ async def _dispatch(ctx: Ctx, session: _Session, frame: Any) -> dict[str, Any] |
     return None
 
 
-def _updated(frame: Any, email_known: bool) -> dict[str, Any]:
-    return {
+async def _become(ctx: Ctx, session: _Session, visitor: Visitor) -> None:
+    """The browser proved another identity and is now a new visitor of that contact: from
+    this frame on the socket hears only the new contact's frames, and acts as the new
+    visitor. The widget keeps the new token and reconnects for the new history."""
+    old = session.visitor
+    session.hub.remove_visitor(session.conn, session.conn.contact_id or old.contact_id)
+    await tracking.disconnect_visitor(ctx, old, session.client)
+    session.conn.contact_id = visitor.contact_id
+    session.hub.add_visitor(session.conn, visitor.contact_id)
+    session.visitor = visitor
+    session.has_conversation = False
+    await tracking.connect_visitor(ctx, visitor, session.client)
+
+
+def _updated(frame: Any, identified: visitors.Identified) -> dict[str, Any]:
+    answer = {
         "type": "visitor.updated",
-        "email_known": email_known,
+        "email_known": identified.contact.email is not None,
+        "identity": identified.standing,
         "client_msg_id": frame.client_msg_id,
     }
+    if identified.verification not in (None, "verified"):
+        answer["verification"] = identified.verification  # why the identity stays a claim
+    if identified.visitor is not None:
+        answer["visitor_id"] = identified.visitor.id
+        answer["token"] = identified.token
+    return answer
