@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
@@ -150,3 +151,66 @@ async def test_upgrade_counts_each_conversations_unread_visitor_messages(
             await conn.execute(text("SELECT operator_unread FROM conversations"))
         ).scalar_one()
     assert unread == 2
+
+
+async def test_upgrade_makes_stored_identities_claims_and_lists_earlier_merges(
+    empty_db: Database,
+) -> None:
+    await upgrade(empty_db, "0004")
+    async with empty_db.transaction() as conn:
+        conversation_id = await _old_conversation(conn, last_seq=0, operator_read_seq=0)
+        survivor = (
+            await conn.execute(
+                text("SELECT contact_id, site_id FROM conversations WHERE id = :c"),
+                {"c": conversation_id},
+            )
+        ).one()
+        await conn.execute(
+            text("UPDATE contacts SET email = 'alice@example.com', external_id = 'a1'")
+        )
+        # A browser that typed Alice's address was merged into her contact, before.
+        shell = (
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (site_id, attributes, created_at, last_seen_at, "
+                    "merged_into_id) VALUES (:site, '{}', :now, :now, :into) RETURNING id"
+                ),
+                {"site": survivor.site_id, "now": NOW, "into": survivor.contact_id},
+            )
+        ).scalar_one()
+        for _ in range(2):
+            await conn.execute(
+                text(
+                    "INSERT INTO visitors (site_id, contact_id, created_at, last_seen_at) "
+                    "VALUES (:site, :contact, :now, :now)"
+                ),
+                {"site": survivor.site_id, "contact": survivor.contact_id, "now": NOW},
+            )
+    await upgrade(empty_db)
+    async with empty_db.read() as conn:
+        flags = (
+            await conn.execute(
+                text("SELECT email_verified, external_id_verified FROM contacts WHERE id = :c"),
+                {"c": survivor.contact_id},
+            )
+        ).one()
+        secret = (await conn.execute(text("SELECT identity_secret FROM sites"))).scalar_one()
+        merge = (
+            await conn.execute(
+                text(
+                    "SELECT kind, source_contact_id, target_contact_id, visitor_ids "
+                    "FROM contact_merges"
+                )
+            )
+        ).one()
+        generations = (
+            (await conn.execute(text("SELECT DISTINCT token_generation FROM visitors")))
+            .scalars()
+            .all()
+        )
+    assert (bool(flags[0]), bool(flags[1])) == (False, False)
+    assert len(secret) == 64 and int(secret, 16) >= 0
+    assert merge[:3] == ("before_upgrade", shell, survivor.contact_id)
+    visitor_ids = merge[3] if isinstance(merge[3], list) else orjson.loads(merge[3])
+    assert len(visitor_ids) == 2
+    assert generations == [0]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from doorstep.services import contacts, privacy, segments
+from doorstep.services import contact_identity, contacts, privacy, segments
 from doorstep.web.deps import CtxDep, CurrentOperator
 
 router = APIRouter(tags=["contacts"])
@@ -26,6 +26,11 @@ class ContactPatch(BaseModel):
     attributes: dict[str, Any] | None = Field(
         default=None, description="merged into the stored attributes; null removes one"
     )
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into_id: Annotated[int, Field(ge=1, le=2**63 - 1, description="the contact that remains")]
 
 
 class NoteIn(BaseModel):
@@ -86,6 +91,28 @@ async def update_contact(
 ) -> dict[str, Any]:
     changes = body.model_dump(include=body.model_fields_set)
     return {"data": (await contacts.update_contact(ctx, operator, contact_id, changes)).public()}
+
+
+@router.post(
+    "/contacts/{contact_id}/merge",
+    summary="Merge this contact into another of the same site (recorded)",
+)
+async def merge_contact(
+    contact_id: int, body: MergeIn, ctx: CtxDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    merged = await contact_identity.merge_contact(ctx, operator, contact_id, body.into_id)
+    return {"data": merged.public()}
+
+
+@router.post(
+    "/contacts/{contact_id}/sign-out",
+    summary="Sign out all browsers of the contact: each starts again as a new visitor",
+)
+async def sign_out_browsers(
+    contact_id: int, ctx: CtxDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    count = await contact_identity.sign_out_browsers(ctx, operator, contact_id)
+    return {"data": {"browsers": count}}
 
 
 @router.get("/contacts/{contact_id}/events", summary="Tracked events, newest first")

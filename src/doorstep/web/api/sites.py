@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from doorstep.services import operators, sites
+from doorstep.services import contact_identity, operators, sites
 from doorstep.web.deps import CtxDep, CurrentOperator
 
 router = APIRouter(tags=["sites"])
@@ -62,6 +62,10 @@ class SitePatch(BaseModel):
         default=None,
         description="texts that replace the widget's own: {key: text} or {locale: {key: text}}",
     )
+    require_verification: bool | None = Field(
+        default=None,
+        description="refuse identify() with an email or user_id but no valid user_hash",
+    )
 
 
 @router.patch("/sites/{site_id}", summary="Change a site's settings (admins)")
@@ -70,3 +74,43 @@ async def update_site(
 ) -> dict[str, Any]:
     changes = body.model_dump(include=body.model_fields_set)
     return {"data": (await sites.update_site(ctx, operator, site_id, changes)).public()}
+
+
+@router.get("/sites/{site_id}/identity", summary="Identity verification: the secret (admins)")
+async def identity_settings(site_id: int, ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
+    return {"data": await sites.identity_settings(ctx, operator, site_id)}
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grace_hours: Annotated[int, Field(ge=0, le=sites.MAX_GRACE_HOURS)] = Field(
+        default=sites.DEFAULT_GRACE_HOURS,
+        description="how long the replaced secret still verifies",
+    )
+
+
+@router.post(
+    "/sites/{site_id}/identity/rotate", summary="A new identity secret; the old one for a grace"
+)
+async def rotate_identity_secret(
+    site_id: int, ctx: CtxDep, operator: CurrentOperator, body: RotateIn | None = None
+) -> dict[str, Any]:
+    grace = (body or RotateIn()).grace_hours
+    return {"data": await sites.rotate_identity_secret(ctx, operator, site_id, grace_hours=grace)}
+
+
+@router.get("/sites/{site_id}/merges", summary="Merged contacts, newest first (admins)")
+async def list_merges(
+    site_id: int,
+    ctx: CtxDep,
+    operator: CurrentOperator,
+    kind: Annotated[
+        str | None, Query(description="manual, verified or before_upgrade", max_length=16)
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> dict[str, Any]:
+    found = await contact_identity.list_merges(
+        ctx, operator, site_id, kind=kind, limit=limit, before_id=before_id
+    )
+    return {"data": found}

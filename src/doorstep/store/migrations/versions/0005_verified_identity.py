@@ -7,6 +7,7 @@ Create Date: 2026-12-07 23:50:00.000000
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import sqlalchemy as sa
@@ -58,7 +59,7 @@ def upgrade() -> None:
         "visitors",
         sa.Column("token_generation", sa.Integer(), nullable=False, server_default=sa.text("0")),
     )
-    merges = op.create_table(
+    op.create_table(
         "contact_merges",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
         sa.Column(
@@ -101,7 +102,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_contact_merges_target_contact_id", "contact_merges", ["target_contact_id"])
     _give_each_site_a_secret()
-    _record_earlier_merges(merges)
+    _record_earlier_merges()
 
 
 def _give_each_site_a_secret() -> None:
@@ -113,18 +114,16 @@ def _give_each_site_a_secret() -> None:
         )
 
 
-def _record_earlier_merges(merges: sa.Table) -> None:
+def _record_earlier_merges() -> None:
     """Each contact merged automatically so far (an email typed in a browser was enough) is
     listed for admins, with the browsers its survivor has now: one of them may not be the
     person's. The shell's last sighting is the nearest moment to the merge that was kept."""
     bind = op.get_bind()
+    as_json = "CAST(:browsers AS JSONB)" if bind.dialect.name == "postgresql" else ":browsers"
     shells = bind.execute(
-        sa.text(
-            "SELECT id, site_id, merged_into_id, last_seen_at FROM contacts "
-            "WHERE merged_into_id IS NOT NULL ORDER BY id"
-        )
+        sa.text("SELECT id, merged_into_id FROM contacts WHERE merged_into_id IS NOT NULL")
     ).all()
-    for shell_id, site_id, target_id, seen_at in shells:
+    for shell_id, target_id in shells:
         browsers = (
             bind.execute(
                 sa.text("SELECT id FROM visitors WHERE contact_id = :c ORDER BY id"),
@@ -133,15 +132,14 @@ def _record_earlier_merges(merges: sa.Table) -> None:
             .scalars()
             .all()
         )
+        # Copied within the database, so the timestamp keeps its stored form on SQLite too.
         bind.execute(
-            merges.insert().values(
-                site_id=site_id,
-                source_contact_id=shell_id,
-                target_contact_id=target_id,
-                kind="before_upgrade",
-                visitor_ids=list(browsers),
-                created_at=seen_at,
-            )
+            sa.text(
+                "INSERT INTO contact_merges (site_id, source_contact_id, target_contact_id, "
+                f"kind, visitor_ids, created_at) SELECT site_id, id, merged_into_id, "
+                f"'before_upgrade', {as_json}, last_seen_at FROM contacts WHERE id = :shell"
+            ),
+            {"browsers": json.dumps(list(browsers)), "shell": shell_id},
         )
 
 
