@@ -10,6 +10,7 @@ import pytest
 
 from doorstep.domain.identity import IdentitySecrets, user_hash, verify
 from doorstep.services import contact_identity, contacts, operators, visitors
+from doorstep.signing import sign
 from tests.factories import Factory, proven
 
 
@@ -188,3 +189,23 @@ async def test_the_card_of_a_claimer_says_nothing_of_the_other_contact_but_its_d
     card = (await contacts.get_contact_card(ctx, operator, claimer.contact_id)).public()
     assert card["possible_duplicates"] == []
     assert await contact_identity.sign_out_browsers(ctx, operator, claimer.contact_id) == 1
+
+
+async def test_tokens_from_before_generations_still_open_their_session(
+    ctx, factory: Factory
+) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    old_form = sign(ctx.settings.secret_key, "visitor", f"{site.id}-{visitor.id}")
+    assert (await visitors.visitor_for_token(ctx, site, old_form)).id == visitor.id
+    again, _ = await visitors.start_visitor_session(ctx, site, token=old_form, locale=None)
+    assert again.id == visitor.id
+
+
+async def test_the_user_hash_is_never_kept_as_an_attribute(ctx, factory: Factory) -> None:
+    site = await factory.site()
+    visitor = await factory.visitor(site)
+    done = await visitors.identify_visitor(ctx, visitor, proven(site, user_id="u1", plan="pro"))
+    assert done.contact.attributes == {"plan": "pro"}
+    claimed = await visitors.identify_visitor(ctx, visitor, {"user_hash": "x" * 64, "seats": 2})
+    assert "user_hash" not in claimed.contact.attributes

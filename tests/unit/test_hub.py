@@ -12,9 +12,13 @@ from doorstep.web.ws.hub import Connection, Hub, start_eagerly
 class FakeSocket:
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.closed_with: tuple[int, str] | None = None
 
     async def send_text(self, text: str) -> None:
         self.sent.append(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
 
 
 async def test_operator_and_visitor_frames_go_to_their_own_audiences() -> None:
@@ -63,6 +67,22 @@ async def test_an_operator_in_two_sites_gets_one_copy_and_not_their_own_typing()
     )
     await asyncio.sleep(0)
     assert op.websocket.sent == ['{"type":"presence"}']
+
+
+async def test_a_signed_out_contacts_sockets_close_and_hear_nothing_more() -> None:
+    hub = Hub()
+    alice, other = Connection(FakeSocket()), Connection(FakeSocket())  # type: ignore[arg-type]
+    hub.add_visitor(alice, 7)
+    hub.add_visitor(other, 8)
+    signed_out = Event("contact.signed_out", operator_sites=(1,), meta={"contact_id": 7})
+    later = Event("message.created", contacts=(7, 8), visitor_frame={"type": "vis"})
+    await hub.deliver((signed_out, later))
+    assert alice.closed  # at once: the socket's next frame is not answered
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert alice.websocket.closed_with == (4401, "signed_out")
+    assert alice.websocket.sent == []
+    assert other.websocket.sent == ['{"type":"vis"}'] and other.websocket.closed_with is None
 
 
 async def test_removed_sockets_get_nothing() -> None:

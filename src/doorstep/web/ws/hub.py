@@ -131,6 +131,7 @@ class Hub:
         """The contact's browsers were signed out: their sockets close with 4401 and hear
         nothing more of the contact; the widget starts again as a new anonymous visitor."""
         for conn in self.visitors_by_contact.pop(contact_id, set()):
+            conn.closed = True  # from now on its frames are neither sent nor answered
             task = asyncio.get_running_loop().create_task(conn.close(4401, "signed_out"))
             self._closing.add(task)  # held until done: the loop keeps only weak references
             task.add_done_callback(self._closing.discard)
