@@ -10,6 +10,7 @@ import { createContactPanel } from "./contact.js";
 import { createContactPage, createContactsPage } from "./contacts.js";
 import { createConversationView } from "./conversation.js";
 import { isPhone, isTouch, plainClick, toast, uuid } from "./dom.js";
+import { createIdentityPanel } from "./identity-panel.js";
 import { createInbox } from "./inbox.js";
 import { createLeadsPage } from "./leads.js";
 import { createLivePage, createMessageDialog } from "./live.js";
@@ -112,6 +113,11 @@ const contactPage = createContactPage({
 });
 
 const autorepliesPage = createAutorepliesPage({ api, isAdmin: boot.operator?.role === "admin" });
+const identityPanel = createIdentityPanel({
+  api,
+  isAdmin: boot.operator?.role === "admin",
+  onOpenContact: (id) => go(`/console/contacts/${id}`),
+});
 
 const leadsPage = createLeadsPage({
   api,
@@ -226,6 +232,7 @@ function applyRoute(route) {
     contactPage.show(route.contactId);
   } else if (route.page === "autoreplies") {
     autorepliesPage.show();
+    identityPanel.show();
   } else if (route.page === "leads") {
     leadsPage.show();
   }
@@ -666,6 +673,11 @@ const handlers = {
       history.replaceState(history.state, "", `/console/contacts/${frame.into}`);
     }
     if (shownContacts().includes(frame.into)) scheduleReload(frame.into);
+    scheduleLiveRefresh();
+  },
+  "contact.signed_out": (frame) => {
+    store.emit("signedOut", frame);
+    if (shownContacts().includes(frame.contact_id)) scheduleReload(frame.contact_id);
     scheduleLiveRefresh();
   },
   "contact.event_tracked": (frame) =>

@@ -1,11 +1,13 @@
 // The contact card (docs/console.md, "The contact card"): who a visitor is, where they are
 // and what they look at now, their visits, sources, attributes, events, notes and
-// conversations; operators edit name, email, phone, tags and attributes in place.
+// conversations; operators edit name, email, phone, tags and attributes in place. What is
+// verified, possible duplicates and the contact's browsers come from contact-identity.js.
 //
 // One component, two homes: the side panel beside a conversation ("panel") and the contact
 // page ("page"). It redraws only the sections whose data changed, so live updates never
 // disturb an edit in progress, and edit boxes keep their focus and text across redraws.
 
+import { createIdentityParts, verifiedBadge } from "./contact-identity.js";
 import { avatar, h, icon, plainClick, reconcile, toast } from "./dom.js";
 import {
   attributeValue,
@@ -143,12 +145,22 @@ export function createContactCard({ mode, onOpenConversation, onOpenContact = nu
   const confirming = new Set(); // note ids waiting for "Delete?" confirmation
 
   const contactId = () => (requested === null ? null : store.resolveContact(requested));
+  const identity = createIdentityParts({
+    api: { post: (path, body) => api.post(path, body) },
+    prefix,
+    section,
+    contactId,
+    reload: () => loadCard(contactId()),
+    onOpenContact,
+  });
 
   // Sections in reading order; "a" is about the person, "b" about what they did.
   const SECTIONS = [
     ["head", "a", sigHead, renderHead],
+    ["duplicates", "a", identity.sigDuplicates, identity.renderDuplicates],
     ["now", "a", sigNow, renderNow],
     ["details", "a", sigDetails, renderDetails],
+    ["browsers", "a", identity.sigBrowsers, identity.renderBrowsers],
     ["tags", "a", (c) => JSON.stringify(c.tags), renderTags],
     ["attributes", "a", (c) => JSON.stringify(c.attributes), renderAttributes],
     ["notes", "b", (c) => JSON.stringify(c.notes) + [...confirming].join(), renderNotes],
@@ -333,7 +345,7 @@ export function createContactCard({ mode, onOpenConversation, onOpenContact = nu
 
   function sigDetails(card) {
     return JSON.stringify([card.name, card.email, card.phone, card.external_id, card.location, card.language, card.device,
-      card.current_visit?.screen, card.site_id]);
+      card.current_visit?.screen, card.site_id, card.email_verified, card.external_id_verified]);
   }
 
   function renderDetails(card) {
@@ -341,9 +353,10 @@ export function createContactCard({ mode, onOpenConversation, onOpenContact = nu
     const country = card.location?.country;
     const rows = [
       editableRow(card, "name", "Name", card.name, card.name),
-      editableRow(card, "email", "Email", card.email, card.email ? h("a", { href: `mailto:${card.email}` }, card.email) : null),
+      editableRow(card, "email", "Email", card.email,
+        card.email ? [h("a", { href: `mailto:${card.email}` }, card.email), " ", verifiedBadge(card.email_verified)] : null),
       editableRow(card, "phone", "Phone", card.phone, card.phone ? h("a", { href: `tel:${card.phone.replace(/[^\d+]/g, "")}` }, card.phone) : null),
-      row("User ID", card.external_id),
+      row("User ID", card.external_id ? [card.external_id, " ", verifiedBadge(card.external_id_verified)] : null),
       row("Location", place(card.location)
         ? h("span", { class: "with-flag" }, flag(country) ? h("span", { class: "flag", "aria-hidden": "true" }, flag(country)) : null,
           card.location.city ? `${card.location.city}, ${countryName(country)}` : countryName(country))
@@ -932,6 +945,7 @@ export function createContactCard({ mode, onOpenConversation, onOpenContact = nu
     noteForm = null;
     tagForm = null;
     erased = false;
+    identity.reset();
   }
 
   store.on("contact", (id) => {

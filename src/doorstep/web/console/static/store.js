@@ -3,7 +3,7 @@
 //
 // Topics: "list" (summaries changed), "conversation" (id), "thread" (id), "typing" (id),
 // "presence", "team" (site id), "contact" (contact id), "me", "live" (live visitors changed),
-// "merged" ({from, into}), "erased" (contact id).
+// "merged" ({from, into}), "erased" (contact id), "signedOut" ({contact_id, browsers}).
 
 const listeners = new Map();
 
