@@ -17,12 +17,18 @@ from doorstep import __version__
 from doorstep.app import build_app
 from doorstep.config import Settings, load_settings
 from doorstep.demo.seed import DEMO_EMAIL, DEMO_SITE_KEY, seed_demo
-from doorstep.errors import DomainError
+from doorstep.errors import DomainError, InvalidInput
 from doorstep.services import operators, sites
 from doorstep.services.context import Ctx, build_ctx
 from doorstep.store.migrate import upgrade
 
 WS_MAX_BYTES = 1024 * 1024  # frames above this close the socket; the app answers those > 64 KiB
+# The first line of the install snippet (docs/widget.md, "Install"): `Doorstep(...)` works
+# before the widget has loaded.
+QUEUE_STUB = (
+    "<script>window.Doorstep=window.Doorstep||function(){"
+    "(Doorstep.q=Doorstep.q||[]).push(arguments)};</script>"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,6 +102,17 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="EMAIL",
         help="an operator who answers for the site (repeatable)",
+    )
+    sub = command(
+        "show-site",
+        "Print a site's identity-verification secret and its widget snippet.",
+        _show_site,
+    )
+    sub.add_argument("key", metavar="SITE_KEY", help="the site's public key")
+    sub.add_argument(
+        "--url",
+        help="Doorstep's address as browsers reach it, e.g. https://chat.example.com "
+        "(default DOORSTEP_PUBLIC_URL)",
     )
     sub = command("create-token", "Create a REST API token acting as an operator.", _create_token)
     sub.add_argument("--email", required=True, help="the operator the token acts as")
@@ -203,13 +220,58 @@ def _create_site(settings: Settings, args: argparse.Namespace) -> int:
             locale=args.locale,
             members=tuple(members),
         )
-        print(f"Created site {site.name!r} with key {site.key}. Put this before </body>:")
+        print(f"Created site {site.name!r} with key {site.key}.")
+        _print_snippet(site.key, _public_url(settings), settings.public_url)
         print(
-            f'<script src="{settings.public_url}/widget.js" data-site="{site.key}" async></script>'
+            "The site's identity-verification secret, and this snippet, at any time: "
+            f"doorstep show-site {site.key}, or (admins) the console's Identity verification "
+            "panel."
         )
         return 0
 
     return _run(settings, work)
+
+
+def _show_site(settings: Settings, args: argparse.Namespace) -> int:
+    public_url = _public_url(settings, args.url)
+
+    async def work(ctx: Ctx) -> int:
+        shown = await sites.show_site(ctx, args.key)
+        print(f"Site: {shown['name']}")
+        print(f"Key: {shown['key']}")
+        print(f"Identity-verification secret: {shown['secret']}")
+        print("Your server signs each user_hash with it: keep it there, never in a page.")
+        until = shown["previous_valid_until"]
+        if until is not None:
+            print(f"The previous secret still verifies until {until:%Y-%m-%d %H:%M} UTC.")
+        _print_snippet(shown["key"], public_url, settings.public_url)
+        return 0
+
+    return _run(settings, work)
+
+
+def _public_url(settings: Settings, given: str | None = None) -> str | None:
+    """Doorstep's address as browsers reach it: --url, else DOORSTEP_PUBLIC_URL; None when
+    neither is set (Settings then holds a local default that other machines cannot reach)."""
+    if given:
+        if not given.startswith(("http://", "https://")):
+            raise InvalidInput(f"--url must start with http:// or https://, got {given!r}")
+        return given.rstrip("/")
+    return settings.public_url if os.environ.get("DOORSTEP_PUBLIC_URL") else None
+
+
+def _print_snippet(site_key: str, public_url: str | None, local_url: str) -> None:
+    """The install snippet of docs/widget.md: the queue stub, then the script tag."""
+    if public_url is None:
+        print(
+            "Neither DOORSTEP_PUBLIC_URL nor --url is set: the tag below uses the local "
+            f"default {local_url}. For the address visitors' browsers reach, set "
+            f"DOORSTEP_PUBLIC_URL or run doorstep show-site {site_key} --url URL."
+        )
+    print("Put these two lines before </body> on every page:")
+    print(QUEUE_STUB)
+    url = public_url or local_url
+    print(f'<script src="{url}/widget.js" data-site="{site_key}" async></script>')
 
 
 def _create_token(settings: Settings, args: argparse.Namespace) -> int:

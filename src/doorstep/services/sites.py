@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from doorstep.domain import site_settings as rules
+from doorstep.domain.identity import user_hash
 from doorstep.domain.models import Operator, Site, iso
 from doorstep.errors import Forbidden, InvalidInput, NotFound
 from doorstep.services import autoreplies, autoreply_settings
@@ -121,6 +122,14 @@ def render_identity(site: Site) -> dict[str, Any]:
     }
 
 
+async def user_hash_for(ctx: Ctx, site_key: str, key: str) -> str:
+    """The user_hash a site's backend renders into its pages for a signed-in user (`key`: the
+    exact user_id, or the email when there is none), under the site's current secret. The
+    demo shop uses it as a site would (docs/widget.md, "Identity verification")."""
+    site = await find_site_by_key(ctx, site_key)
+    return user_hash(site.identity_secret, key)
+
+
 async def _admin_site(conn: Any, operator: Operator, site_id: int) -> Site:
     site = await access_site(conn, operator, site_id)
     if operator.role != "admin":
@@ -156,3 +165,21 @@ async def add_site_member(ctx: Ctx, *, site_id: int, operator_id: int) -> None:
 async def site_team(ctx: Ctx, site_id: int) -> list[Operator]:
     async with ctx.db.read() as conn:
         return await site_store.team_of_site(conn, site_id)
+
+
+async def show_site(ctx: Ctx, key: str) -> dict[str, Any]:
+    """What installing the widget on a site takes, for the command line (it acts with the
+    machine's authority, so no operator is checked): the site's name and key, its identity
+    secret and, while a rotation's grace lasts, until when the replaced secret still verifies
+    (`previous_valid_until`, else None)."""
+    site = await find_site_by_key(ctx, key)
+    until = site.identity_previous_until
+    in_grace = (
+        site.identity_secret_previous is not None and until is not None and ctx.clock.now() <= until
+    )
+    return {
+        "name": site.name,
+        "key": site.key,
+        "secret": site.identity_secret,
+        "previous_valid_until": until if in_grace else None,
+    }
