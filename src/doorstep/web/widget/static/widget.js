@@ -287,6 +287,26 @@
     store.set('history', { visitor_id: visitorId, messages: list });
   }
 
+  // Someone else from now on (reset, a sign-out, a proof of another person, a voided token):
+  // nothing of the previous visitor may show, stay stored, or be sent as the new one.
+  function wipe() {
+    for (const k of ['history', 'outbox', 'card', 'email', 'emailq']) store.del(k);
+    msgs.clear();
+    hideCard();
+    outbox = [];
+    visitorId = conv = emailQ = null;
+    emailKnown = editing = false;
+    accHint = '';
+    readSeq = sentReadSeq = resumedFrom = 0;
+    if (cur) { cur.a = 0; cur.sd = -1; pages = [cur]; } // the page on screen is the new one's too
+    if (ui) {
+      ui.log.textContent = ui.ta.value = ui.ei.value = '';
+      ui.rows.clear();
+      onInput();
+      refresh();
+    }
+  }
+
   function sorted() {
     return Array.from(msgs.values()).sort(
       (a, b) => a.conversation_id - b.conversation_id || a.seq - b.seq,
@@ -339,6 +359,7 @@
     if (dead || ws || connecting) return;
     clearTimeout(retryTimer);
     connecting = true;
+    const asked = token;
     let res;
     const ctl = (sessionCtl = new AbortController());
     const timer = later(() => ctl.abort(), CONNECT_MS);
@@ -364,9 +385,13 @@
     }
     connecting = false;
     if (dead || ws) return;
+    // reset() or another identity while this was under way: the answer is someone else's.
+    if (token !== asked) return connect();
+    // Another visitor than the stored history's (a voided token): none of it may show.
+    if (visitorId != null && res.visitor_id !== visitorId) wipe();
 
-    // The server may hand out a new token (expired, foreign, rotated): always keep its latest.
-    if (res.token) { token = res.token; store.set('token', token); }
+    // The server may hand out a new token (expired, foreign, voided): keep its latest.
+    if (res.token && res.token !== token) { token = res.token; store.set('token', token); }
     if (res.site) { site = res.site; store.set('site', site); }
     mount();
     applySite();
@@ -386,8 +411,8 @@
       if (sock !== ws) return;
       drop();
       if (e.code === 4404) return unknownSite();
-      // 4401: the token is no good; the next session request gets a fresh one.
-      if (e.code === 4401) { token = null; store.del('token'); }
+      // 4401: the token is no good (signed out): a new visitor, who sees nothing of this one.
+      if (e.code === 4401) { token = null; store.del('token'); wipe(); }
       retry();
     });
   }
@@ -419,6 +444,23 @@
     drop();
     retry();
   }
+
+  // Connect at once as the visitor of `tok` (null: a new anonymous one).
+  function restart(tok) {
+    token = tok;
+    if (tok) store.set('token', tok); else store.del('token');
+    drop();
+    attempt = 0;
+    connect();
+  }
+
+  // Another tab of this site became someone else (reset, sign-out, another identity): so does
+  // this one. Adopting a token never stores it, so two tabs cannot keep swapping theirs.
+  on(w, 'storage', (e) => {
+    if (e.key !== `doorstep:${SITE}:token`) return;
+    const v = e.newValue && JSON.parse(e.newValue);
+    if (v !== token) { wipe(); token = v; drop(); retry(); }
+  });
 
   // The network came back or the tab became visible again: don't wait for the backoff timer,
   // and check that a socket which looks open after a laptop slept is really alive.
@@ -494,7 +536,12 @@
         break;
       case 'conversation.updated': onConversation(f.conversation); refresh(); break;
       case 'error': onError(f); break;
-      case 'visitor.updated': if (setKnown(f.email_known)) refresh(); // falls through
+      case 'visitor.updated':
+        if (f.token) { become(f); break; }
+        if (f.verification && f.verification !== 'missing') unverified(f.verification);
+        // Proven: the browser may have joined a contact with a conversation; fetch it.
+        if (f.identity === 'verified' && !conv) send({ type: 'resume', after_seq: 0 });
+        if (setKnown(f.email_known)) refresh(); // falls through
       case 'event.ack': cmdDone(f.client_msg_id); break;
       case 'email.accepted': onEmailOk(f); break;
       case 'page.ack':
@@ -512,14 +559,7 @@
     tokens = PACE_BURST;
     tokensAt = Date.now();
     // Another visitor (new token, cleared server): the history we hold is not theirs.
-    if (visitorId != null && f.visitor_id !== visitorId) {
-      msgs.clear();
-      hideCard();
-      setKnown(false);
-      editing = false;
-      accHint = '';
-      if (ui) { ui.log.textContent = ''; ui.rows.clear(); }
-    }
+    if (visitorId != null && f.visitor_id !== visitorId) wipe();
     visitorId = f.visitor_id;
     setKnown(f.email_known);
     operators = Array.isArray(f.operators) ? f.operators : [];
@@ -592,7 +632,11 @@
     }
     // Not retryable (text_too_long, invalid_frame, ...): it would fail the same way forever, so
     // give it up; a message says so next to itself.
-    if (cmd) return cmdDone(cid), console.warn(`Doorstep: ${f.code}: ${f.message}`);
+    if (cmd) {
+      cmdDone(cid); // a user_hash refusal (require_verification) too: it fails again and again
+      return /^user_hash_/.test(f.code) ? unverified(f.code.slice(10))
+        : console.warn(`Doorstep: ${f.code}: ${f.message}`);
+    }
     settle(cid);
     const row = ui && ui.rows.get('c' + cid);
     if (row) {
@@ -926,6 +970,26 @@
     delete retries[cid];
   }
 
+  // The site's user logged out (Intercom's shutdown): forget them, start as a new visitor.
+  function reset() {
+    cmds.length = 0;
+    tabSet('cmds', cmds);
+    wipe();
+    setOpen(false);
+    restart(null);
+  }
+
+  // The identify proved another person than this browser was: the server made it a new
+  // visitor of that person's contact (f.token). Commands given after the identify are theirs.
+  function become(f) {
+    cmds.splice(0, cmds.findIndex((c) => c.client_msg_id === f.client_msg_id) + 1);
+    tabSet('cmds', cmds);
+    wipe();
+    restart(f.token);
+  }
+
+  const unverified = (why) => console.error(`Doorstep: identity verification failed: user_hash ${why}, so the email/user_id of identify() is not verified. See "Identity verification" in docs/widget.md.`);
+
   function api(cmd, a, b) {
     switch (cmd) {
       case 'identify': return command({ type: 'visitor.identify', traits: isObj(a) });
@@ -935,6 +999,7 @@
         return command({ type: 'event.track', name: a, properties: isObj(b) });
       case 'open': return setOpen(true, true);
       case 'close': return setOpen(false, true);
+      case 'reset': return reset();
       case 'onMessage':
         if (typeof a === 'function') listeners.push(a);
         return undefined;
