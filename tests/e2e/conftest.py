@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -89,17 +90,24 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[DemoServer]:
+@contextlib.contextmanager
+def running_demo(folder: Path) -> Iterator[DemoServer]:
+    """`doorstep demo` with its data in `folder`, stopped afterwards."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
-    env.update(DOORSTEP_DATA_DIR=str(tmp_path / "data"), DOORSTEP_LOG_LEVEL="warning")
-    server = DemoServer(tmp_path, _free_port(), env)
+    env.update(DOORSTEP_DATA_DIR=str(folder / "data"), DOORSTEP_LOG_LEVEL="warning")
+    server = DemoServer(folder, _free_port(), env)
     env["DOORSTEP_PUBLIC_URL"] = server.url
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[DemoServer]:
+    with running_demo(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from doorstep.demo.seed import DEMO_SITE_KEY
-from tests.e2e.conftest import DemoServer, _free_port, api_client
+from tests.e2e.conftest import DemoServer, api_client, running_demo
 
 KEY = f"doorstep:{DEMO_SITE_KEY}:"
 VISITOR_ID = f"() => (JSON.parse(localStorage.getItem('{KEY}history')) || {{}}).visitor_id"
@@ -26,16 +24,8 @@ VISITOR_ID = f"() => (JSON.parse(localStorage.getItem('{KEY}history')) || {{}}).
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """One demo server for the module: every test uses people of its own."""
-    tmp: Path = tmp_path_factory.mktemp("identity")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
-    env.update(DOORSTEP_DATA_DIR=str(tmp / "data"), DOORSTEP_LOG_LEVEL="warning")
-    server = DemoServer(tmp, _free_port(), env)
-    env["DOORSTEP_PUBLIC_URL"] = server.url
-    server.start()
-    try:
+    with running_demo(tmp_path_factory.mktemp("identity")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,30 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-import httpx
-import pytest
-
-from doorstep.services import conversations, operators, tracking, visitors
+from doorstep.services import conversations, tracking, visitors
 from tests.factories import Factory
 from tests.wsclient import open_visitor
 
 DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0 Safari/537.36"
-
-
-@pytest.fixture
-async def api(factory: Factory, ctx, server):
-    site = await factory.site()
-    admin = await factory.operator(site, role="admin")
-    agent = await factory.operator(site)
-    clients = {}
-    for name, who in (("admin", admin), ("agent", agent)):
-        token = await operators.create_api_token(ctx, who, name=name)
-        clients[name] = httpx.AsyncClient(
-            base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {token}"}
-        )
-    yield site, clients
-    for client in clients.values():
-        await client.aclose()
 
 
 async def test_contact_card_edit_notes_and_events(api, factory: Factory, ctx) -> None:

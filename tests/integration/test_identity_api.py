@@ -5,33 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import httpx
-import pytest
-
 from doorstep.domain.identity import IdentitySecrets, user_hash, verify
-from doorstep.services import contact_identity, contacts, operators, visitors
+from doorstep.services import contact_identity, contacts, visitors
 from doorstep.signing import sign
 from tests.factories import Factory, proven
 
 
-@pytest.fixture
-async def api(factory: Factory, ctx, server):
-    site = await factory.site()
-    admin = await factory.operator(site, role="admin")
-    agent = await factory.operator(site)
-    clients = {}
-    for name, who in (("admin", admin), ("agent", agent)):
-        token = await operators.create_api_token(ctx, who, name=name)
-        clients[name] = httpx.AsyncClient(
-            base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {token}"}
-        )
-    yield site, admin, clients
-    for client in clients.values():
-        await client.aclose()
-
-
 async def test_admins_see_and_rotate_the_secret_agents_do_not(api, ctx, clock) -> None:
-    site, _admin, clients = api
+    site, clients = api
     path = f"/sites/{site.id}/identity"
     assert (await clients["agent"].get(path)).json()["error"]["code"] == "admin_only"
     shown = (await clients["admin"].get(path)).json()["data"]
@@ -61,7 +42,7 @@ async def test_admins_see_and_rotate_the_secret_agents_do_not(api, ctx, clock) -
 async def test_contacts_sharing_an_email_are_possible_duplicates_merged_by_hand(
     api, ctx, factory: Factory
 ) -> None:
-    site, _admin, clients = api
+    site, clients = api
     laptop, phone = await factory.visitor(site), await factory.visitor(site)
     await visitors.identify_visitor(ctx, laptop, {"email": "jo@example.com", "plan": "pro"})
     await visitors.identify_visitor(ctx, phone, {"email": "JO@example.com", "seats": 3})
@@ -106,7 +87,7 @@ async def test_contacts_sharing_an_email_are_possible_duplicates_merged_by_hand(
 async def test_contacts_proven_as_different_users_are_never_merged(
     api, ctx, factory: Factory
 ) -> None:
-    site, _admin, clients = api
+    site, clients = api
     alice, bob = await factory.visitor(site), await factory.visitor(site)
     await visitors.identify_visitor(ctx, alice, proven(site, user_id="alice"))
     await visitors.identify_visitor(ctx, bob, proven(site, user_id="bob"))
@@ -119,7 +100,7 @@ async def test_contacts_proven_as_different_users_are_never_merged(
 async def test_a_contact_of_another_site_is_not_found_for_a_merge(
     api, ctx, factory: Factory
 ) -> None:
-    site, _admin, clients = api
+    site, clients = api
     mine = await factory.visitor(site)
     theirs = await factory.visitor(await factory.site())
     for source, target in ((mine, theirs), (theirs, mine)):
@@ -135,7 +116,7 @@ async def test_a_contact_of_another_site_is_not_found_for_a_merge(
 async def test_an_operators_email_edit_joins_nothing_and_is_no_proof(
     api, ctx, factory: Factory
 ) -> None:
-    site, _admin, clients = api
+    site, clients = api
     alice, other = await factory.visitor(site), await factory.visitor(site)
     await visitors.identify_visitor(ctx, alice, proven(site, email="alice@example.com"))
     edited = await clients["agent"].patch(
@@ -151,7 +132,7 @@ async def test_an_operators_email_edit_joins_nothing_and_is_no_proof(
 
 
 async def test_signing_out_over_rest_starts_each_browser_again(api, ctx, factory: Factory) -> None:
-    site, _admin, clients = api
+    site, clients = api
     laptop, token = await factory.visitor_with_token(site)
     answer = await clients["agent"].post(f"/contacts/{laptop.contact_id}/sign-out")
     assert answer.json()["data"] == {"browsers": 1}

@@ -206,8 +206,8 @@ async def _prove(
         await merge_contacts_in(uow, current, holder_id, kind="verified", operator_id=None)
         return _Proven(await change_contact(uow, holder_id, proven, custom, claim=True), None)
     if holder_id is None:
-        holder_id = (await identity_store.insert_contact(conn, visitor.site_id, uow.now)).id
-    browser = await identity_store.insert_browser(
+        holder_id = (await visitor_store.insert_contact(conn, visitor.site_id, uow.now)).id
+    browser = await visitor_store.insert_browser(
         conn, holder_id, visitor.site_id, visitor.locale, uow.now
     )
     return _Proven(await change_contact(uow, holder_id, proven, custom, claim=True), browser)

@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from doorstep.domain.identity import Proof
-from doorstep.domain.models import Contact, Visitor
-from doorstep.store.rows import to_contact, to_visitor
 from doorstep.store.tables import contacts, visitors, visits
 
 
@@ -36,39 +33,6 @@ async def contact_proven_as(conn: AsyncConnection, site_id: int, proof: Proof) -
 async def browser_count(conn: AsyncConnection, contact_id: int) -> int:
     query = select(func.count()).select_from(visitors).where(visitors.c.contact_id == contact_id)
     return int((await conn.execute(query)).scalar_one())
-
-
-async def insert_contact(
-    conn: AsyncConnection, site_id: int, now: datetime, **fields: Any
-) -> Contact:
-    row = (
-        await conn.execute(
-            insert(contacts)
-            .values(site_id=site_id, attributes={}, created_at=now, last_seen_at=now, **fields)
-            .returning(*contacts.c)
-        )
-    ).one()
-    return to_contact(row)
-
-
-async def insert_browser(
-    conn: AsyncConnection, contact_id: int, site_id: int, locale: str | None, now: datetime
-) -> Visitor:
-    """A new visitor (browser) on an existing contact."""
-    row = (
-        await conn.execute(
-            insert(visitors)
-            .values(
-                site_id=site_id,
-                contact_id=contact_id,
-                locale=locale,
-                created_at=now,
-                last_seen_at=now,
-            )
-            .returning(*visitors.c)
-        )
-    ).one()
-    return to_visitor(row)
 
 
 async def void_tokens(conn: AsyncConnection, contact_id: int) -> int:

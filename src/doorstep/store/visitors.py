@@ -17,13 +17,27 @@ async def insert_visitor(
     conn: AsyncConnection, *, site_id: int, locale: str | None, now: datetime
 ) -> Visitor:
     """A new browser and the anonymous contact it starts as."""
-    contact_id = (
+    contact = await insert_contact(conn, site_id, now)
+    return await insert_browser(conn, contact.id, site_id, locale, now)
+
+
+async def insert_contact(
+    conn: AsyncConnection, site_id: int, now: datetime, **fields: Any
+) -> Contact:
+    row = (
         await conn.execute(
             insert(contacts)
-            .values(site_id=site_id, attributes={}, created_at=now, last_seen_at=now)
-            .returning(contacts.c.id)
+            .values(site_id=site_id, attributes={}, created_at=now, last_seen_at=now, **fields)
+            .returning(*contacts.c)
         )
-    ).scalar_one()
+    ).one()
+    return to_contact(row)
+
+
+async def insert_browser(
+    conn: AsyncConnection, contact_id: int, site_id: int, locale: str | None, now: datetime
+) -> Visitor:
+    """A new visitor (browser) of an existing contact."""
     row = (
         await conn.execute(
             insert(visitors)
