@@ -32,11 +32,14 @@ from typing import Any
 
 from doorstep.config import Settings
 from doorstep.domain.models import Visitor
+from doorstep.domain.rate_limits import AbuseLimits, Rate
 from doorstep.services import conversations, sites, visitors
 from doorstep.services.context import Ctx, build_ctx
 from doorstep.store.migrate import upgrade
 
 VISITORS = 50
+# The abuse limits stay on, so their cost is part of each message, but far above the rate here.
+LIMITS = AbuseLimits(messages=Rate(10**6, 1), address_messages=Rate(10**6, 1))
 NOW = "2026-12-05 12:00:00.000000"
 
 
@@ -120,6 +123,7 @@ async def prepare(directory: Path) -> tuple[Ctx, list[Visitor]]:
         database_url=f"sqlite+aiosqlite:///{directory / 'doorstep.db'}",
         secret_key="bench",
         public_url="http://127.0.0.1",
+        abuse_limits=LIMITS,
     )
     ctx = build_ctx(settings)
     await upgrade(ctx.db)
@@ -158,6 +162,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 text="hello there",
                 client_msg_id=f"bench-{next(numbers)}",
                 has_conversation=True,
+                address="203.0.113.9",
             )
 
         out: dict[str, Any] = {"messages": args.messages, "gaps_ms": args.gaps, "runs": []}

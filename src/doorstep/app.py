@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -29,6 +29,7 @@ from doorstep.web import collector, errors, health
 from doorstep.web.api import autoreplies, contacts, conversations, live, segments, sites
 from doorstep.web.console.routes import console_routes
 from doorstep.web.demo import demo_page
+from doorstep.web.deps import plain_text
 from doorstep.web.security import ConsoleHeaders
 from doorstep.web.widget import routes as widget
 from doorstep.web.ws.entry import SocketEntry
@@ -48,6 +49,7 @@ def build_api() -> FastAPI:
         redoc_url=None,
         description="Conversations, messages, contacts and sites. Authenticate with "
         "`Authorization: Bearer <token>` (`doorstep create-token`).",
+        dependencies=[Depends(plain_text)],
     )
     for router in (
         sites.router,
@@ -57,7 +59,7 @@ def build_api() -> FastAPI:
         segments.router,
         autoreplies.router,
     ):
-        api.include_router(router)
+        api.include_router(router, responses=errors.RESPONSES)
     for exc_type, handler in errors.HANDLERS.items():
         api.add_exception_handler(exc_type, handler)
     return api
@@ -76,7 +78,7 @@ def build_app(
         context = ctx or build_ctx(settings, clock=clock)
         await upgrade(context.db)
         await context.bus.start()
-        hub = Hub()
+        hub = Hub(context.clock)
         unsubscribe = context.bus.subscribe(hub.deliver)
         context.facts.start()
         worker = Worker(context, HANDLERS)
@@ -95,6 +97,7 @@ def build_app(
             await worker.stop()
             await context.facts.stop()  # what visitors sent before shutdown is kept
             unsubscribe()
+            hub.close()
             await context.bus.stop()
             await context.db.dispose()
 

@@ -18,6 +18,7 @@ from doorstep.app import build_app
 from doorstep.config import Settings, load_settings
 from doorstep.demo.seed import DEMO_EMAIL, DEMO_SITE_KEY, seed_demo
 from doorstep.errors import DomainError, InvalidInput
+from doorstep.private_files import write_private_text
 from doorstep.services import operators, sites
 from doorstep.services.context import Ctx, build_ctx
 from doorstep.store.migrate import upgrade
@@ -173,8 +174,7 @@ def _demo(settings: Settings, _args: argparse.Namespace) -> int:
 
     password = _run(settings, seed)
     if password != known:
-        password_file.write_text(password)
-        password_file.chmod(0o600)
+        write_private_text(password_file, password)
     print(f"Console: {settings.public_url}/console/")
     print(f"Demo site: {settings.public_url}/demo/")
     print(f"Email: {DEMO_EMAIL}")

@@ -5,10 +5,17 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from doorstep.domain.rate_limits import AbuseLimits, parse_count, parse_rate
 from doorstep.errors import InvalidInput
+from doorstep.private_files import (
+    make_private_dir,
+    warn_if_readable_by_others,
+    write_private_text,
+)
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -27,9 +34,16 @@ class Settings:
     # Argon2 cost: tests lower it; production keeps argon2-cffi's recommended profile.
     password_time_cost: int = 3
     password_memory_cost: int = 65536
+    # Passwords hashed at once, each on a thread of its own: half the cores, so a flood of
+    # sign-ins leaves the event loop a core (services/passwords.py).
+    password_concurrency: int = field(default_factory=lambda: default_password_concurrency())
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     geoip_city_db: Path | None = None
+    abuse_limits: AbuseLimits = field(default_factory=AbuseLimits)
+    # Seconds a segment count, preview or member list may take in all (docs/security.md,
+    # "Expensive queries").
+    segment_query_seconds: float = 2.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -53,15 +67,66 @@ def _flag(raw: str | None) -> bool | None:
     raise InvalidInput(f"expected true or false, got {raw!r}")
 
 
+def default_password_concurrency() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def _password_concurrency(raw: str | None) -> int:
+    if not raw:
+        return default_password_concurrency()
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 64:
+        raise InvalidInput(f"DOORSTEP_PASSWORD_CONCURRENCY must be 1 to 64, got {raw!r}")
+    return int(raw)
+
+
+# Abuse limits of the public doors (docs/security.md, "Abuse limits"): field -> variable.
+ABUSE_LIMIT_VARIABLES = {
+    "sessions": "DOORSTEP_LIMIT_SESSIONS",
+    "conversations": "DOORSTEP_LIMIT_CONVERSATIONS",
+    "messages": "DOORSTEP_LIMIT_MESSAGES",
+    "address_messages": "DOORSTEP_LIMIT_ADDRESS_MESSAGES",
+    "tracking": "DOORSTEP_LIMIT_TRACKING",
+    "address_tracking": "DOORSTEP_LIMIT_ADDRESS_TRACKING",
+    "sockets": "DOORSTEP_LIMIT_SOCKETS",
+}
+
+
+def _abuse_limits(get: Callable[[str], str | None]) -> AbuseLimits:
+    limits = AbuseLimits()
+    for name, variable in ABUSE_LIMIT_VARIABLES.items():
+        raw = get(variable)
+        if not raw:
+            continue
+        try:
+            value = parse_count(raw) if name == "sockets" else parse_rate(raw)
+        except ValueError as exc:
+            raise InvalidInput(f"{variable}: {exc}") from None
+        limits = replace(limits, **{name: value})
+    return limits
+
+
+def _seconds(raw: str | None, variable: str, default: float) -> float:
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.01 <= value <= 600:  # also refuses nan
+        raise InvalidInput(f"{variable} must be a number of seconds from 0.01 to 600, got {raw!r}")
+    return value
+
+
 def _secret_from(data_dir: Path) -> str:
-    """A key made once and kept in the data directory, so tokens survive restarts."""
+    """A key made once and kept in the data directory, so tokens survive restarts; the
+    directory and the file are private (docs/security.md, "Data at rest")."""
     path = data_dir / "secret_key"
     if path.exists():
+        warn_if_readable_by_others(path)
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    write_private_text(path, key)
     return key
 
 
@@ -106,6 +171,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         allowed_origins=origins,
         trusted_proxies=proxies,
         geoip_city_db=Path(city_db) if city_db else None,
+        abuse_limits=_abuse_limits(get),
+        password_concurrency=_password_concurrency(get("DOORSTEP_PASSWORD_CONCURRENCY")),
+        segment_query_seconds=_seconds(
+            get("DOORSTEP_SEGMENT_QUERY_SECONDS"), "DOORSTEP_SEGMENT_QUERY_SECONDS", 2.0
+        ),
     )
     settings = replace(settings, **overrides)  # type: ignore[arg-type]
     if not settings.secret_key:

@@ -39,3 +39,14 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class TooManyAttempts(DomainError):
+    """Refused for now: try again after `retry_after` seconds (sent as `Retry-After`)."""
+
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

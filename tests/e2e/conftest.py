@@ -91,10 +91,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_demo(folder: Path) -> Iterator[DemoServer]:
-    """`doorstep demo` with its data in `folder`, stopped afterwards."""
+def running_demo(folder: Path, **settings: str) -> Iterator[DemoServer]:
+    """`doorstep demo` with its data in `folder` and DOORSTEP_* `settings`, stopped afterwards."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
-    env.update(DOORSTEP_DATA_DIR=str(folder / "data"), DOORSTEP_LOG_LEVEL="warning")
+    env.update(DOORSTEP_DATA_DIR=str(folder / "data"), DOORSTEP_LOG_LEVEL="warning", **settings)
     server = DemoServer(folder, _free_port(), env)
     env["DOORSTEP_PUBLIC_URL"] = server.url
     server.start()

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from argon2 import PasswordHasher
 
+from doorstep.services import operators
+from doorstep.services.uow import unit_of_work
+from doorstep.store import operators as operator_store
 from tests.factories import PASSWORD, Factory
 
 
@@ -64,3 +68,17 @@ async def test_cross_origin_sign_in_and_open_redirects_are_refused(server, facto
             data={"email": operator.email, "password": PASSWORD},
         )
         assert redirect.headers["location"] == "/console/"
+
+
+async def test_a_hash_made_with_four_lanes_is_made_again_with_one_at_sign_in(ctx, factory):
+    """Hashes from before one lane per hash (argon2-cffi's default of 4) still verify, and
+    the next sign-in stores one that a single thread computes (services/passwords.py)."""
+    operator = await factory.operator()
+    four_lanes = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=4).hash(PASSWORD)
+    async with unit_of_work(ctx) as uow:
+        await operator_store.set_password_hash(uow.conn, operator.id, four_lanes)
+    await operators.sign_in(ctx, email=operator.email, password=PASSWORD, address="192.0.2.9")
+    async with ctx.db.read() as conn:
+        _operator, stored = await operator_store.operator_with_hash(conn, operator.email)
+    assert stored != four_lanes and ",p=1$" in stored
+    assert ctx.passwords.hasher.verify(stored, PASSWORD)

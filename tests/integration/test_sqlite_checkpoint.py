@@ -117,3 +117,21 @@ async def test_a_restart_gives_up_on_a_long_read(db, tmp_path: Path) -> None:
     assert took < 2  # gave up after RESTART_WAIT_MS, not the connection's 30 s
     await _write(db, 1, start=5)  # and writers go on
     assert checkpointer.checkpoint().restarted
+
+
+async def test_a_truncate_empties_the_log_file_once_no_reader_needs_it(db, tmp_path) -> None:
+    log_file = tmp_path / "c.db-wal"
+    await _write(db, 2)
+    reader = sqlite3.connect(tmp_path / "c.db", isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # a snapshot on the log
+        await _write(db, 1, start=2)
+        assert not db.checkpointer.truncate()
+    finally:
+        reader.close()
+    assert log_file.stat().st_size > 0
+    assert db.checkpointer.checkpoint().truncated  # the next pass does it
+    assert log_file.stat().st_size == 0
+    await _write(db, 1, start=3)
+    assert not db.checkpointer.checkpoint().truncated  # and then passes are as before

@@ -1,8 +1,10 @@
+import os
 from pathlib import Path
 
 import pytest
 
 from doorstep.config import load_settings, normalise_database_url
+from doorstep.domain.rate_limits import AbuseLimits, Rate
 from doorstep.errors import InvalidInput
 
 
@@ -42,3 +44,37 @@ def test_public_url_and_secure_cookies(tmp_path: Path) -> None:
     )
     assert settings.public_url == "https://chat.example.com"
     assert settings.cookies_secure is True
+
+
+def test_password_concurrency_defaults_to_half_the_cores_and_is_bounded(tmp_path: Path) -> None:
+    env = {"DOORSTEP_DATA_DIR": str(tmp_path)}
+    assert load_settings(env).password_concurrency == max(1, (os.cpu_count() or 2) // 2)
+    assert load_settings({**env, "DOORSTEP_PASSWORD_CONCURRENCY": "3"}).password_concurrency == 3
+    for wrong in ("0", "65", "two"):
+        with pytest.raises(InvalidInput, match="DOORSTEP_PASSWORD_CONCURRENCY"):
+            load_settings({**env, "DOORSTEP_PASSWORD_CONCURRENCY": wrong})
+
+
+def test_segment_query_seconds_default_to_two_and_are_bounded(tmp_path: Path) -> None:
+    env = {"DOORSTEP_DATA_DIR": str(tmp_path)}
+    assert load_settings(env).segment_query_seconds == 2.0
+    settings = load_settings({**env, "DOORSTEP_SEGMENT_QUERY_SECONDS": "0.5"})
+    assert settings.segment_query_seconds == 0.5
+    for wrong in ("0", "601", "nan", "soon"):
+        with pytest.raises(InvalidInput, match="DOORSTEP_SEGMENT_QUERY_SECONDS"):
+            load_settings({**env, "DOORSTEP_SEGMENT_QUERY_SECONDS": wrong})
+
+
+def test_abuse_limits_are_read_from_the_environment(tmp_path: Path) -> None:
+    base = {"DOORSTEP_DATA_DIR": str(tmp_path)}
+    assert load_settings(base).abuse_limits == AbuseLimits()
+    settings = load_settings(
+        base | {"DOORSTEP_LIMIT_SESSIONS": "10/m", "DOORSTEP_LIMIT_SOCKETS": "off"}
+    )
+    assert settings.abuse_limits.sessions == Rate(10, 60)
+    assert settings.abuse_limits.sockets is None
+    assert settings.abuse_limits.messages == AbuseLimits().messages
+    with pytest.raises(InvalidInput, match="DOORSTEP_LIMIT_MESSAGES"):
+        load_settings(base | {"DOORSTEP_LIMIT_MESSAGES": "lots"})
+    with pytest.raises(InvalidInput, match="DOORSTEP_LIMIT_SOCKETS"):
+        load_settings(base | {"DOORSTEP_LIMIT_SOCKETS": "1/m"})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
+from doorstep.clock import ManualClock
 from doorstep.domain.events import Event
 from doorstep.web.ws.hub import Connection, Hub, start_eagerly
 
@@ -83,6 +85,42 @@ async def test_a_signed_out_contacts_sockets_close_and_hear_nothing_more() -> No
     assert alice.websocket.closed_with == (4401, "signed_out")
     assert alice.websocket.sent == []
     assert other.websocket.sent == ['{"type":"vis"}'] and other.websocket.closed_with is None
+
+
+async def test_an_ended_sessions_console_sockets_close_and_hear_nothing_more() -> None:
+    hub = Hub()
+    tab1, tab2, other = (Connection(FakeSocket(), 1) for _ in range(3))  # type: ignore[arg-type]
+    expires_at = ManualClock().now() + timedelta(days=1)
+    for tab, session_id in ((tab1, 100), (tab2, 100), (other, 101)):  # other: another browser
+        hub.add_operator(tab, {10})
+        hub.watch_session(tab, session_id, expires_at)
+    ended = Event("operator.session_ended", meta={"operator_id": 1, "session_ids": [100]})
+    later = Event("message.created", operator_sites=(10,), operator_frame={"type": "op"})
+    await hub.deliver((ended, later))
+    assert tab1.closed and tab2.closed  # at once: their next frame is not answered
+    for _ in range(3):
+        await asyncio.sleep(0)
+    for tab in (tab1, tab2):
+        assert tab.websocket.closed_with == (4401, "session_ended")
+        assert tab.websocket.sent == []
+    assert other.websocket.sent == ['{"type":"op"}'] and other.websocket.closed_with is None
+
+
+async def test_sockets_of_an_expired_session_close_and_the_check_stops_with_the_last() -> None:
+    clock = ManualClock()
+    hub = Hub(clock)
+    soon, later = Connection(FakeSocket(), 1), Connection(FakeSocket(), 2)  # type: ignore[arg-type]
+    hub.watch_session(soon, 100, clock.now() + timedelta(minutes=1))
+    hub.watch_session(later, 101, clock.now() + timedelta(days=1))
+    assert hub._expiry_checks is not None  # one task for the node, while consoles are open
+    hub.close_expired(clock.advance(minutes=1))
+    await asyncio.sleep(0)
+    assert soon.websocket.closed_with == (4401, "session_expired")
+    assert later.websocket.closed_with is None and not later.closed
+    hub.unwatch_session(soon, 100)
+    assert hub._expiry_checks is not None
+    hub.unwatch_session(later, 101)
+    assert hub._expiry_checks is None and hub.operators_by_session == {}
 
 
 async def test_removed_sockets_get_nothing() -> None:

@@ -26,12 +26,33 @@ def test_a_valid_send_frame_parses() -> None:
         ('{"type":"message.send","client_msg_id":"' + "a" * 65 + '","text":"x"}', "invalid_frame"),
         ('{"type":"messages.read","seq":"many"}', "invalid_frame"),
         ("{" + " " * p.MAX_FRAME_BYTES + "}", "frame_too_large"),
+        ('{"type":"messages.read","seq":2147483648}', "invalid_frame"),  # past INTEGER
+        ('{"type":"resume","after_seq":-1}', "invalid_frame"),
+        ('{"type":"message.send","client_msg_id":"a","text":"a\\u0000b"}', "invalid_text"),
+        ('{"type":"visitor.set","attributes":{"k":["\\u0000"]}}', "invalid_text"),
+        ('{"type":"visitor.set","attributes":{"\\u0000":1}}', "invalid_text"),
     ],
 )
 def test_bad_frames_map_to_stable_error_codes(raw: str, code: str) -> None:
     with pytest.raises(p.FrameError) as caught:
         p.parse_frame(p.visitor_frames, raw)
     assert caught.value.code == code
+
+
+def test_the_largest_numbers_the_columns_hold_are_fine() -> None:
+    read = p.parse_frame(p.visitor_frames, '{"type":"messages.read","seq":2147483647}')
+    assert read.seq == 2**31 - 1
+    raw = '{"type":"resume","conversation_id":9223372036854775807}'
+    assert p.parse_frame(p.operator_frames, raw).conversation_id == 2**63 - 1
+    with pytest.raises(p.FrameError):
+        p.parse_frame(p.operator_frames, '{"type":"resume","conversation_id":9223372036854775808}')
+
+
+def test_a_backslash_before_u0000_is_text_not_nul() -> None:
+    raw = '{"type":"message.send","client_msg_id":"a","text":"\\\\u0000"}'
+    assert p.parse_frame(p.visitor_frames, raw).text == "\\u0000"
+    frame = p.parse_frame(p.visitor_frames, raw.encode())  # a binary frame alike
+    assert frame.text == "\\u0000"
 
 
 def test_an_error_answering_a_send_carries_its_client_msg_id() -> None:

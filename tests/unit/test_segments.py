@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -367,3 +368,30 @@ def test_postgresql_form_escapes_everything_but_ascii_letters_and_digits() -> No
     assert compile_regex(r"^/p\.[a-c]\d+$").postgres == r"^\u002fp\u002e[a-c][0-9]+$"
     assert compile_regex("(ab|é)?").postgres == r"(?:ab|\u00e9)?"
     assert compile_regex("^(a|b)$").postgres == "^(?:a|b)$"
+
+
+# Patterns whose automaton cannot be bounded are refused, saying why ----------------------
+
+
+@pytest.mark.parametrize("pattern", ["a.{99}!", "a.{9}!", "(foo|bar).{50}baz", "([a-m].{3}){5}"])
+def test_patterns_the_engine_cannot_bound_are_refused_saying_why(pattern: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        s.parse_filter({"conditions": [{"field": "visited_url", "op": "regex", "value": pattern}]})
+    assert refused.value.code == "invalid_filter"
+    message = refused.value.message
+    assert message.startswith("filter.conditions[0].value: regex: the pattern is too costly")
+    assert "use a smaller count, a narrower class" in message
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["a.{8}!", "a" * 200, r"^\d{1,100}$", r"[a-z]{3,100}\.com", "((a|b){10}){10}c", "[^/]{90}x"],
+)
+def test_large_but_bounded_automata_are_accepted_and_agree_with_python_re(pattern: str) -> None:
+    compiled = compile_regex(pattern)
+    reference = re.compile(pattern, re.DOTALL)
+    rng = random.Random(pattern)
+    texts = ["".join(rng.choices("aab!-/.c12", k=rng.randint(0, 300))) for _ in range(200)]
+    texts += ["a" * 200, "a" * 199, "x" + "a" * 9 + "!", "abc.com", "1" * 100, "1" * 101]
+    for text in texts:
+        assert compiled.search(text) == bool(reference.search(text)), (pattern, text)

@@ -42,6 +42,10 @@ def check_scalar(name: str, value: object) -> Scalar:
     if isinstance(value, float):
         if not math.isfinite(value):  # NaN and infinities have no JSON form
             raise InvalidInput(f"{name}: not a finite number", code="invalid_value")
+        # PostgreSQL's jsonb gives 1e308 back as a 309-digit integer, which no JSON writer
+        # of 64-bit numbers (orjson, JavaScript) can send on.
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise InvalidInput(f"{name}: numbers are at most 2^53 in size", code="invalid_value")
         return value
     if isinstance(value, str):
         if len(value) > MAX_VALUE_CHARS:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from doorstep.domain.autoreply import Rule
-from doorstep.domain.models import iso
+from doorstep.domain.models import MAX_ID, iso
 from doorstep.domain.schedule_forms import ScheduleForm, check_name
 from doorstep.domain.templating import check_template
 from doorstep.errors import InvalidInput
@@ -146,7 +146,7 @@ def parse_rule(data: dict[str, Any]) -> RuleSettings:
 def _optional_id(value: object, name: str) -> int | None:
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
         raise InvalidInput(f"{name} is an id or null", code=f"invalid_{name}")
     return value
 

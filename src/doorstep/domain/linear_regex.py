@@ -2,22 +2,23 @@
 
 Python's `re` backtracks: `.*.*x` takes seconds on a 2,000-character URL. Segment filters are
 typed by operators and run over every page view of a site, so they get their own engine: a
-pattern is parsed here into a tree, matched by an NFA simulated as a lazily built DFA (time
-linear in the text), and translated for PostgreSQL's `~` into a form that means the same there
-(every character outside ASCII letters and digits is written as a `\\u` escape, `\\d \\w \\s` as
-explicit ASCII classes). SQLite calls `search` through a registered function.
+pattern is parsed here into a tree, matched by a DFA built whole within a bound
+(domain/regex_automaton.py: one table lookup per character; a pattern whose DFA would be too
+large is refused here, saying why), and translated for PostgreSQL's `~` into a form that means
+the same there (every character outside ASCII letters and digits is written as a `\\u` escape,
+`\\d \\w \\s` as explicit ASCII classes). SQLite calls `search` through a registered function.
 """
 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
+
+from doorstep.domain.regex_automaton import AutomatonTooLarge, Dfa, Nfa, build_dfa
 
 MAX_PATTERN = 200
 MAX_REPEAT = 100
-MAX_STATES = 2000
-_CACHE_LIMIT = 20_000
 
 _DIGITS = ((("0", "9"),), "")
 _WORD = ((("0", "9"), ("A", "Z"), ("a", "z")), "_")
@@ -176,111 +177,17 @@ class _Parser:
         return low, high
 
 
-@dataclass(slots=True)
-class _Nfa:
-    # A state is ("char", predicate, next), ("split", a, b) or ("match",).
-    states: list[tuple] = field(default_factory=list)
-
-    def add(self, state: tuple) -> int:
-        if len(self.states) >= MAX_STATES:
-            raise RegexError("the pattern is too complex (too many repetitions)")
-        self.states.append(state)
-        return len(self.states) - 1
-
-    def build(self, node: Node, nxt: int) -> int:
-        kind = node[0]
-        if kind in ("lit", "set"):
-            return self.add(("char", node, nxt))
-        if kind == "cat":
-            for item in reversed(node[1]):
-                nxt = self.build(item, nxt)
-            return nxt
-        if kind == "alt":
-            starts = [self.build(branch, nxt) for branch in node[1]]
-            start = starts[-1]
-            for other in reversed(starts[:-1]):
-                start = self.add(("split", other, start))
-            return start
-        _, body, low, high = node
-        if high is None:
-            loop = self.add(("split", -1, nxt))
-            self.states[loop] = ("split", self.build(body, loop), nxt)
-            start = loop
-        else:
-            start = nxt
-            for _ in range(high - low):
-                start = self.add(("split", self.build(body, start), nxt))
-        for _ in range(low):
-            start = self.build(body, start)
-        return start
-
-
-def _accepts(node: Node, char: str) -> bool:
-    if node[0] == "lit":
-        return char == node[1]
-    _, negated, chars, ranges = node
-    inside = char in chars or any(low <= char <= high for low, high in ranges)
-    return inside != negated
-
-
 @dataclass(eq=False, slots=True)
 class Regex:
     pattern: str
     anchored_start: bool
     anchored_end: bool
     postgres: str
-    _states: list[tuple]
-    _match: int
-    _start: frozenset[int]
-    _steps: dict[tuple[frozenset[int], str], frozenset[int]] = field(default_factory=dict)
+    _dfa: Dfa
 
     def search(self, text: str) -> bool:
         """Whether some part of `text` matches (all of it from ^ to $ when anchored)."""
-        current = self._start
-        if self._match in current and not self.anchored_end:
-            return True
-        for char in text:
-            current = self._step(current, char)
-            if not current:
-                return False
-            if self._match in current and not self.anchored_end:
-                return True
-        return self._match in current
-
-    def _step(self, current: frozenset[int], char: str) -> frozenset[int]:
-        key = (current, char)
-        found = self._steps.get(key)
-        if found is None:
-            targets = [
-                state[2]
-                for index in current
-                if (state := self._states[index])[0] == "char" and _accepts(state[1], char)
-            ]
-            found = _closure(self._states, targets)
-            if not self.anchored_start:
-                found |= self._start
-            if len(self._steps) > _CACHE_LIMIT:
-                self._steps.clear()
-            self._steps[key] = found
-        return found
-
-
-def _closure(states: list[tuple], seeds: list[int]) -> frozenset[int]:
-    """The consuming and match states reachable from `seeds` without reading a character."""
-    seen: set[int] = set()
-    kept: set[int] = set()
-    stack = list(seeds)
-    while stack:
-        index = stack.pop()
-        if index in seen:
-            continue
-        seen.add(index)
-        state = states[index]
-        if state[0] == "split":
-            stack.extend((state[1], state[2]))
-        else:
-            kept.add(index)
-    return frozenset(kept)
+        return self._dfa.search(text)
 
 
 def _pg_char(char: str) -> str:
@@ -324,7 +231,8 @@ def _strip_anchors(pattern: str) -> tuple[str, bool, bool]:
     return (body[:-1] if end else body), start, end
 
 
-@lru_cache(maxsize=256)
+# Compiled DFAs are kept: a saved filter is parsed again each time it is loaded.
+@lru_cache(maxsize=64)
 def compile_regex(pattern: str) -> Regex:
     """Parse and compile a pattern; RegexError says what is outside the language."""
     if not isinstance(pattern, str) or not 1 <= len(pattern) <= MAX_PATTERN:
@@ -336,9 +244,13 @@ def compile_regex(pattern: str) -> Regex:
     tree = parser.parse()
     if parser.top_level_alternatives and (start or end):
         raise RegexError("group alternatives when anchoring them: ^(a|b)$")
-    nfa = _Nfa()
-    match = nfa.add(("match",))
-    first = nfa.build(tree, match)
+    try:
+        nfa = Nfa()
+        match = nfa.add(("match",))
+        first = nfa.build(tree, match)
+        dfa = build_dfa(nfa.states, first, match, anchored_start=start, anchored_end=end)
+    except AutomatonTooLarge as error:
+        raise RegexError(str(error)) from None
     body_pg = f"(?:{_pg(tree)})" if tree[0] == "alt" and (start or end) else _pg(tree)
     postgres = ("^" if start else "") + body_pg + ("$" if end else "")
-    return Regex(pattern, start, end, postgres, nfa.states, match, _closure(nfa.states, [first]))
+    return Regex(pattern, start, end, postgres, dfa)

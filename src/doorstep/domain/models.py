@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from doorstep.domain.identity import ProvenIdentity
@@ -14,6 +14,16 @@ Role = Literal["admin", "agent"]
 PresenceStatus = Literal["online", "away"]
 
 MAX_MESSAGE_CHARS = 10_000
+# Ids are BIGINT in both databases: a larger number is no id of anything, and passing it to a
+# query would fail in the driver (SQLite: OverflowError; asyncpg: DataError) as a 500.
+MAX_ID = 2**63 - 1
+# A conversation's seq, read marks and other counters are 32-bit INTEGER columns.
+MAX_SEQ = 2**31 - 1
+# The moments a request may name (a page cursor, a preview's time): far enough from the ends
+# of Python's calendar (years 1 and 9999) that a time-zone shift or a year of schedules
+# ahead stays representable.
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -40,6 +50,8 @@ class Site:
     identity_secret_previous: str | None = field(default=None, repr=False)
     identity_previous_until: datetime | None = None
     require_verification: bool = False
+    # Origins whose pages may load the widget (domain/site_settings.py); empty: any.
+    allowed_origins: tuple[str, ...] = ()
 
     def public(self) -> dict[str, Any]:
         return {
@@ -51,6 +63,7 @@ class Site:
             "color": self.color,
             "widget_strings": self.widget_strings,
             "require_verification": self.require_verification,
+            "allowed_origins": list(self.allowed_origins),
             "created_at": iso(self.created_at),
         }
 

@@ -16,20 +16,28 @@ MAX_STRINGS = 200
 MAX_STRING_CHARS = 500
 
 
-def check_name(name: str) -> str:
-    name = name.strip()
+def check_name(name: object) -> str:
+    name = name.strip() if isinstance(name, str) else ""
     if not 1 <= len(name) <= 200:
         raise InvalidInput("a site name has 1 to 200 characters")
     return name
 
 
-def check_key(key: str) -> str:
-    if not _KEY.match(key):
+def is_key(key: object) -> bool:
+    """Whether `key` has the form of a site key (so it can be looked up at all)."""
+    return isinstance(key, str) and _KEY.fullmatch(key) is not None
+
+
+def check_key(key: object) -> str:
+    if not is_key(key):
         raise InvalidInput("a site key has 4 to 64 letters, digits, '-' or '_'")
+    assert isinstance(key, str)
     return key
 
 
-def check_timezone(timezone: str) -> str:
+def check_timezone(timezone: object) -> str:
+    if not isinstance(timezone, str):
+        raise InvalidInput("a time zone is a name such as Europe/Berlin", code="invalid_timezone")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -39,14 +47,14 @@ def check_timezone(timezone: str) -> str:
     return timezone
 
 
-def check_locale(locale: str | None) -> str | None:
-    if locale is not None and not _LOCALE.match(locale):
+def check_locale(locale: object) -> str | None:
+    if locale is not None and not (isinstance(locale, str) and _LOCALE.match(locale)):
         raise InvalidInput("locale looks like en, ja or pt-BR", code="invalid_locale")
     return locale
 
 
-def check_color(color: str) -> str:
-    if not _COLOR.match(color):
+def check_color(color: object) -> str:
+    if not isinstance(color, str) or not _COLOR.match(color):
         raise InvalidInput("color looks like #4f46e5", code="invalid_color")
     return color
 
@@ -86,3 +94,53 @@ def _check_string(key: Any, text: Any) -> None:
             f"widget string {key!r} is a text of at most {MAX_STRING_CHARS} characters",
             code="invalid_strings",
         )
+
+
+MAX_ALLOWED_ORIGINS = 50
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+# scheme, host (names, or an IPv6 address in brackets), port: groups 1, 2 and 7.
+_ORIGIN = re.compile(rf"^(https?)://(\[[0-9a-f:.]+\]|{_LABEL}(\.{_LABEL})*)(:(\d{{1,5}}))?$")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def check_allowed_origins(origins: Any) -> tuple[str, ...]:
+    """The origins whose pages may load the site's widget, each as browsers send it in the
+    `Origin` header (`https://shop.example.com`, `http://localhost:3000`): lower case, no
+    path, no default port. None or [] allows every origin."""
+    if origins is None:
+        return ()
+    if not isinstance(origins, list | tuple) or len(origins) > MAX_ALLOWED_ORIGINS:
+        raise InvalidInput(
+            f"allowed_origins is a list of at most {MAX_ALLOWED_ORIGINS} origins",
+            code="invalid_origins",
+        )
+    checked: list[str] = []
+    for origin in origins:
+        normal = _origin(origin)
+        if normal not in checked:
+            checked.append(normal)
+    return tuple(checked)
+
+
+def _origin(origin: Any) -> str:
+    text = origin.strip().lower().rstrip("/") if isinstance(origin, str) else ""
+    match = _ORIGIN.match(text) if len(text) <= 300 else None
+    port = match and match[7]
+    if match is None or (port is not None and not 0 < int(port) < 65536):
+        shown = str(origin)[:100]
+        raise InvalidInput(
+            f"{shown!r} is not an origin such as https://shop.example.com", code="invalid_origins"
+        )
+    if port == _DEFAULT_PORTS[match[1]]:
+        return f"{match[1]}://{match[2]}"
+    return text
+
+
+def origin_allowed(allowed: tuple[str, ...], origin: str | None) -> bool:
+    """Whether a request with this `Origin` header may use the widget of a site that allows
+    `allowed`. A browser sends the header with every widget request (the session's POST is
+    cross-origin, and every WebSocket handshake carries it), so when a list is set a request
+    without one is not from a page on a listed origin and is refused too."""
+    if not allowed:
+        return True
+    return origin is not None and origin.lower() in allowed

@@ -15,6 +15,12 @@ module bounds the work as well:
   underscore, `include`/`import`/`extends`, recursive loops, deep nesting (slow to compile) and
   non-constant list or dict literals (they nest into exponentially large strings) are refused.
 
+Templates show data only: every `{{ … }}` must come to a string, a number, a boolean or
+nothing. `{{ self }}`, a method left uncalled (`{{ contact.name.format }}`), a macro, `range`
+or `loop` themselves are refused when the text is saved, and any other value that is not data
+(`{{ contact }}`, a list) when a trial rendering meets it; at send time such a value fails the
+rendering, so no object's repr ever reaches a visitor.
+
 `check_template` runs at save time and refuses anything that does not render cleanly, with a
 message that names the line. `render` runs at send time and never raises: a missing value
 renders as empty text and a failure falls back to the source text without its template tags.
@@ -38,6 +44,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
+from doorstep.domain.template_data import NotData, check_data_only, field_name, only_data
 from doorstep.errors import InvalidInput
 
 MAX_TEMPLATE_CHARS = 2000
@@ -127,7 +134,9 @@ def check_template(source: object) -> str:
     if len(source) > MAX_TEMPLATE_CHARS:
         _refuse(f"an auto-reply text has at most {MAX_TEMPLATE_CHARS} characters")
     try:
-        _check_names(_checked_tree(_STRICT, source))
+        tree = _checked_tree(_STRICT, source)
+        _check_names(tree)
+        check_data_only(tree)
         template = _compiled(source, strict=True)
     except TemplateSyntaxError as error:
         _refuse(f"line {error.lineno}: {error.message or 'syntax error'}")
@@ -161,7 +170,7 @@ def _refuse(message: str) -> NoReturn:
 def _describe_failure(error: Exception) -> str:
     line = _template_line(error)
     where = f"line {line}: " if line else ""
-    if isinstance(error, _LimitExceeded):
+    if isinstance(error, _LimitExceeded | NotData):
         return f"{where}{error}"
     if isinstance(error, SecurityError):
         return f"{where}not allowed in an auto-reply text: {error}"
@@ -304,7 +313,11 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, undefined: type) -> None:
         super().__init__(
-            autoescape=False, undefined=undefined, trim_blocks=True, lstrip_blocks=True
+            autoescape=False,
+            undefined=undefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            finalize=only_data,
         )
         self.concat = _bounded_concat  # type: ignore[method-assign]
         self.globals.clear()
@@ -435,20 +448,12 @@ def _check_names(tree: nodes.Template) -> None:
                 f"unknown variable {node.name!r} (available: {offered})", node.lineno
             )
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        field = _field_name(node)
+        field = field_name(node)
         owner = node.node.name if isinstance(node.node, nodes.Name) else None
         if owner in fields and fields[owner] and field is not None and field not in fields[owner]:
             raise TemplateSyntaxError(
                 f"unknown variable '{owner}.{field}' (available: {offered})", node.lineno
             )
-
-
-def _field_name(node: nodes.Getattr | nodes.Getitem) -> str | None:
-    if isinstance(node, nodes.Getattr):
-        return node.attr
-    if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-        return node.arg.value
-    return None
 
 
 class _Guards(NodeTransformer):

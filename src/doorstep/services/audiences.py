@@ -121,3 +121,11 @@ def browsers_signed_out(site_id: int, contact_id: int, browsers: int) -> Event:
         },
         meta={"contact_id": contact_id},
     )
+
+
+def sessions_ended(operator_id: int, session_ids: list[int]) -> Event:
+    # For the hubs only: each closes the open console sockets of these sessions (4401).
+    return Event(
+        "operator.session_ended",
+        meta={"operator_id": operator_id, "session_ids": session_ids},
+    )

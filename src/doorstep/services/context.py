@@ -6,16 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from argon2 import PasswordHasher
-
 from doorstep.bus.base import Bus
 from doorstep.bus.local import LocalBus
 from doorstep.bus.presence import LocalPresence, VisitorPresence
 from doorstep.clock import Clock, SystemClock
 from doorstep.config import Settings
 from doorstep.domain.events import Event
+from doorstep.domain.rate_limits import AbuseCounters
 from doorstep.geo import Locator
 from doorstep.services.facts import FactWriter
+from doorstep.services.passwords import Passwords, password_hasher
 from doorstep.store.engine import Database
 
 # A site's automatic-reply setup (schedules, rules, time zone) changed: cached copies go.
@@ -29,7 +29,8 @@ class Ctx:
     bus: Bus
     clock: Clock = field(default_factory=SystemClock)
     presence: LocalPresence = field(default_factory=LocalPresence)
-    hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    # Password hashing on threads of its own (services/passwords.py).
+    passwords: Passwords = field(default_factory=lambda: Passwords(password_hasher()))
     locator: Locator = field(default_factory=Locator)
     visitors_live: VisitorPresence = field(default_factory=VisitorPresence)
     # The current visit of each visitor with an open socket on this node (services/tracking.py).
@@ -38,9 +39,12 @@ class Ctx:
     # (services/autoreplies.py), dropped on every node when it changes.
     autoreply_setups: dict[int, Any] = field(default_factory=dict)
     facts: FactWriter = field(init=False)
+    # This node's counters for the abuse limits of the public doors (services/abuse.py).
+    abuse: AbuseCounters = field(init=False)
 
     def __post_init__(self) -> None:
         self.facts = FactWriter(self.db, self.bus)
+        self.abuse = AbuseCounters(self.settings.abuse_limits)
         self.bus.subscribe(self._forget_changed)
 
     async def _forget_changed(self, events: Sequence[Event]) -> None:
@@ -51,14 +55,13 @@ class Ctx:
 
 def build_ctx(settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None) -> Ctx:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    hasher = PasswordHasher(
-        time_cost=settings.password_time_cost, memory_cost=settings.password_memory_cost
-    )
+    hasher = password_hasher(settings.password_time_cost, settings.password_memory_cost)
+    passwords = Passwords(hasher, settings.password_concurrency)
     return Ctx(
         settings=settings,
         db=db,
         bus=bus or LocalBus(),
         clock=clock or SystemClock(),
-        hasher=hasher,
+        passwords=passwords,
         locator=Locator(settings.geoip_city_db),
     )

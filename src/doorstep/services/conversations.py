@@ -21,7 +21,7 @@ from doorstep.domain.models import (
     Visitor,
 )
 from doorstep.errors import InvalidInput, NotFound
-from doorstep.services import audiences, autoreplies
+from doorstep.services import abuse, audiences, autoreplies
 from doorstep.services.access import access_conversation, operator_site_ids
 from doorstep.services.context import Ctx
 from doorstep.services.message_events import announce_message
@@ -38,6 +38,7 @@ class Sent:
     message: Message
     conversation: Conversation
     created: bool  # False when the client_msg_id had been stored before
+    started: bool = False  # the message started a new conversation
 
 
 def check_text(text: object) -> str:
@@ -69,8 +70,13 @@ async def send_visitor_message(
     text: object,
     client_msg_id: object,
     has_conversation: bool = False,
+    address: str | None = None,
 ) -> Sent:
     """Store a visitor's message in their conversation, starting or reopening it as needed.
+
+    The abuse limits (services/abuse.py) count it for the visitor and for the client's
+    `address`, and a new conversation for the address; over one, nothing is stored and
+    `rate_limited` says when to retry.
 
     On PostgreSQL the common cases are tried first as one statement that commits itself:
     a first message when `has_conversation` is False, else a message that continues the
@@ -81,6 +87,30 @@ async def send_visitor_message(
     """
     text = check_text(text)
     client_id = check_client_msg_id(client_msg_id)
+    abuse.take_message(ctx, visitor.id, address)
+    if has_conversation:
+        return await _send_visitor_message(ctx, visitor, text, client_id, has_conversation)
+    # Perhaps the first message: a new conversation is reserved before and handed back after
+    # if it was not one. Over the limit, only a visitor who has a conversation may write.
+    wait = abuse.reserve_conversation(ctx, address)
+    if wait:
+        if await visitor_conversation(ctx, visitor) is None:
+            abuse.release_message(ctx, visitor.id, address)  # nothing is stored
+            raise abuse.refusal("new conversations", wait)
+        return await _send_visitor_message(ctx, visitor, text, client_id, True)
+    try:
+        sent = await _send_visitor_message(ctx, visitor, text, client_id, has_conversation)
+    except BaseException:
+        abuse.release_conversation(ctx, address)
+        raise
+    if not sent.started:
+        abuse.release_conversation(ctx, address)
+    return sent
+
+
+async def _send_visitor_message(
+    ctx: Ctx, visitor: Visitor, text: str, client_id: str | None, has_conversation: bool
+) -> Sent:
     if ctx.db.writes_in_one_statement:
         alone = _continue_alone if has_conversation else _start_alone
         sent = await alone(ctx, visitor, text, client_id)
@@ -114,7 +144,7 @@ async def send_visitor_message(
                     ctx, uow, None, started.summary.conversation
                 )
                 announce_message(uow, started, created=True)
-                return Sent(started.message, started.summary.conversation, True)
+                return Sent(started.message, started.summary.conversation, True, started=True)
             # The visitor has a conversation: another writer started it since this
             # transaction looked, or the caller's guess was wrong.
             conversation = await store.latest_conversation_of_contact(
@@ -178,7 +208,7 @@ async def _start_alone(ctx: Ctx, visitor: Visitor, text: str, client_id: str | N
         if started.timer_due is not None:
             autoreplies.timer_set(uow, conversation.id, started.timer_due)
         announce_message(uow, started.appended, created=True)
-    return Sent(started.appended.message, conversation, True)
+    return Sent(started.appended.message, conversation, True, started=True)
 
 
 async def send_operator_message(

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 
+from doorstep.domain import throttling
 from doorstep.domain.models import Operator, PresenceStatus
-from doorstep.errors import Conflict, InvalidInput, Unauthorized
+from doorstep.domain.plain_text import has_nul
+from doorstep.errors import Conflict, InvalidInput, TooManyAttempts, Unauthorized
 from doorstep.services import audiences
 from doorstep.services.context import Ctx
 from doorstep.services.jobs import schedule_job
-from doorstep.services.uow import announce, unit_of_work
+from doorstep.services.uow import UnitOfWork, announce, unit_of_work
 from doorstep.signing import hash_token, random_token
 from doorstep.store import operators as operator_store
+from doorstep.store import sign_in_failures as failure_store
 from doorstep.store import sites as site_store
 
 SESSION_LIFETIME = timedelta(days=14)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
-# Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$G8zaqTF3jxZ5d1iP6HzOLQ"
+UNKNOWN_ADDRESS = "unknown"
+SessionState = Literal["active", "ended", "expired"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSession:
+    """A signed-in console: whose, which session (to end it everywhere) and until when."""
+
+    id: int
+    operator: Operator
+    expires_at: datetime
 
 
 def normalise_email(email: str) -> str:
@@ -48,7 +62,7 @@ async def create_operator(
         raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters")
     if role not in ("admin", "agent"):
         raise InvalidInput("role is admin or agent")
-    password_hash = ctx.hasher.hash(password)
+    password_hash = await ctx.passwords.hash(password)
     async with unit_of_work(ctx) as uow:
         if await operator_store.operator_with_hash(uow.conn, email):
             raise Conflict(f"an operator with email {email} exists already", code="email_taken")
@@ -60,23 +74,51 @@ async def create_operator(
     return operator
 
 
-async def sign_in(ctx: Ctx, *, email: str, password: str) -> tuple[Operator, str]:
-    """Check the credentials and open a console session; returns the session token."""
-    if len(password) > MAX_PASSWORD or len(email) > 254:
+async def sign_in(
+    ctx: Ctx,
+    *,
+    email: str,
+    password: str,
+    address: str | None = None,
+    known_operator_id: int | None = None,
+) -> tuple[Operator, str]:
+    """Check the credentials and open a console session; returns the session token.
+
+    `address` is the client's; `known_operator_id` the operator this browser signed in as
+    before (a signed cookie), spared the per-email delay (domain/throttling.py). Refused
+    with `TooManyAttempts` while failures throttle it, even with the right password.
+    """
+    # An email with U+0000 is nobody's, and PostgreSQL could not even look it up.
+    if len(password) > MAX_PASSWORD or len(email) > 254 or has_nul(email):
         raise Unauthorized("wrong email or password", code="bad_credentials")
-    async with ctx.db.read() as conn:
-        found = await operator_store.operator_with_hash(conn, email.strip())
-    try:
-        ctx.hasher.verify(found[1] if found else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        found = None
-    if found is None:
-        raise Unauthorized("wrong email or password", code="bad_credentials")
+    key, address = email.strip().lower(), (address or UNKNOWN_ADDRESS)[:64]
+    # Checked, verified and counted in one of a few places at once (services/passwords.py).
+    async with ctx.passwords.attempt():
+        now = ctx.clock.now()
+        async with ctx.db.read() as conn:
+            found = await operator_store.operator_with_hash(conn, key)
+            failures = await failure_store.recent_failures(
+                conn, email=key, address=address, since=now - throttling.WINDOW
+            )
+        known = found is not None and found[0].id == known_operator_id
+        wait = throttling.wait_before_attempt(failures, now, known_browser=known)
+        if wait > throttling.NO_WAIT:
+            raise _too_many(wait)
+        # Verified even for an unknown email (against a dummy), so both take as long.
+        matches = await ctx.passwords.verify(found[1] if found else None, password)
+        if found is None or not matches:
+            async with unit_of_work(ctx) as uow:
+                await failure_store.record_failure(uow.conn, email=key, address=address, at=now)
+            raise Unauthorized("wrong email or password", code="bad_credentials")
     operator, stored_hash = found
+    rehashed = None
+    if ctx.passwords.needs_rehash(stored_hash):  # the cost settings went up since
+        rehashed = await ctx.passwords.hash(password)
     token = random_token()
     async with unit_of_work(ctx) as uow:
-        if ctx.hasher.check_needs_rehash(stored_hash):
-            await operator_store.set_password_hash(uow.conn, operator.id, ctx.hasher.hash(password))
+        if rehashed:
+            await operator_store.set_password_hash(uow.conn, operator.id, rehashed)
+        await failure_store.clear_failures(uow.conn, email=key, address=address)
         await operator_store.insert_session(
             uow.conn,
             operator_id=operator.id,
@@ -87,16 +129,53 @@ async def sign_in(ctx: Ctx, *, email: str, password: str) -> tuple[Operator, str
     return operator, token
 
 
-async def operator_for_session(ctx: Ctx, token: str | None) -> Operator | None:
+def _too_many(wait: timedelta) -> TooManyAttempts:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    minutes = math.ceil(seconds / 60)
+    unit = "minute" if minutes == 1 else "minutes"
+    return TooManyAttempts(f"Too many attempts, try again in {minutes} {unit}", retry_after=seconds)
+
+
+async def console_session(ctx: Ctx, token: str | None) -> ConsoleSession | None:
+    """The session a console cookie opens, if it has neither ended nor expired."""
     if not token or len(token) > 200:
         return None
     async with ctx.db.read() as conn:
-        return await operator_store.operator_of_session(conn, hash_token(token), ctx.clock.now())
+        found = await operator_store.session_of_token(conn, hash_token(token), ctx.clock.now())
+    return ConsoleSession(found[1], found[0], found[2]) if found else None
+
+
+async def operator_for_session(ctx: Ctx, token: str | None) -> Operator | None:
+    session = await console_session(ctx, token)
+    return session.operator if session else None
+
+
+async def session_state(ctx: Ctx, session_id: int) -> SessionState:
+    """Asked by an open console socket before each frame it acts on."""
+    async with ctx.db.read() as conn:
+        expires_at = await operator_store.session_expiry(conn, session_id)
+    if expires_at is None:
+        return "ended"
+    return "active" if expires_at > ctx.clock.now() else "expired"
 
 
 async def sign_out(ctx: Ctx, token: str) -> None:
+    """Ends this session; its open console sockets close on every node."""
     async with unit_of_work(ctx) as uow:
-        await operator_store.delete_session(uow.conn, hash_token(token))
+        ended = await operator_store.delete_session(uow.conn, hash_token(token))
+        if ended is not None:
+            session_id, operator_id = ended
+            uow.emit(audiences.sessions_ended(operator_id, [session_id]))
+
+
+async def end_sessions(uow: UnitOfWork, operator_id: int, *, keep: int | None = None) -> int:
+    """Signs the operator out everywhere (but session `keep`), in the caller's transaction:
+    after a password change, and for removing an operator or changing their role. Open
+    console sockets of those sessions close on every node once it commits."""
+    ended = await operator_store.delete_sessions_of_operator(uow.conn, operator_id, keep=keep)
+    if ended:
+        uow.emit(audiences.sessions_ended(operator_id, ended))
+    return len(ended)
 
 
 async def create_api_token(ctx: Ctx, operator: Operator, *, name: str) -> str:
@@ -170,20 +249,28 @@ async def _announce_presence(ctx: Ctx, operator_id: int, status: str) -> None:
     await announce(ctx, audiences.presence_changed(site_ids, operator_id, status))
 
 
-async def set_password(ctx: Ctx, operator: Operator, password: str) -> None:
+async def set_password(
+    ctx: Ctx, operator: Operator, password: str, *, keep_session: int | None = None
+) -> None:
+    """A new password signs the operator out everywhere, but for session `keep_session` (the
+    one the operator changed it from, when they did it themselves)."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters")
+    password_hash = await ctx.passwords.hash(password)
     async with unit_of_work(ctx) as uow:
-        await operator_store.set_password_hash(uow.conn, operator.id, ctx.hasher.hash(password))
+        await operator_store.set_password_hash(uow.conn, operator.id, password_hash)
+        await end_sessions(uow, operator.id, keep=keep_session)
 
 
 PURGE_EVERY = timedelta(hours=24)
 
 
 async def purge_expired_sessions(ctx: Ctx, _payload: dict[str, object]) -> datetime:
-    """Job `purge_sessions`: delete ended console sessions; runs again a day later."""
+    """Job `purge_sessions`: delete ended console sessions and the failed sign-ins that no
+    longer count; runs again a day later."""
     async with unit_of_work(ctx) as uow:
         await operator_store.delete_expired_sessions(uow.conn, uow.now)
+        await failure_store.delete_failures_before(uow.conn, uow.now - throttling.WINDOW)
     return ctx.clock.now() + PURGE_EVERY
 
 

@@ -1,8 +1,11 @@
 """Data-subject requests: a contact's data as one JSON document, and its erasure.
 
 See docs/contacts.md ("Export and erasure"). Erasure deletes the contact and, through the
-database's cascades, its visitors, visits, page views, events, conversations, messages and
-notes; nothing about the person is kept.
+database's cascades, its visitors, visits, page views, events, conversations, messages,
+notes, leads and the record of the merges into it; nothing about the person is kept. Then
+the text goes from the database's files too (docs/security.md, "Data at rest"): SQLite has
+overwritten it as it deleted and its log is emptied; PostgreSQL's tables are vacuumed by a
+job right after.
 """
 
 from __future__ import annotations
@@ -10,15 +13,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from doorstep.domain.models import Operator, iso
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from doorstep.domain.models import Contact, Operator, iso
 from doorstep.errors import Forbidden
 from doorstep.services.access import access_contact, operator_site_ids
 from doorstep.services.contacts import render_event, render_note, render_page, render_visit
 from doorstep.services.context import Ctx
+from doorstep.services.jobs import schedule_job
 from doorstep.services.segments import access_segment
 from doorstep.services.uow import unit_of_work
 from doorstep.store import autoreplies as autoreply_store
 from doorstep.store import conversations as conversation_store
+from doorstep.store import erasure as erasure_store
 from doorstep.store import notes as note_store
 from doorstep.store import segments as segment_store
 from doorstep.store import tracking as tracking_store
@@ -41,11 +48,13 @@ CSV_COLUMNS = (
     "last_seen_at",
 )
 EXPORT_LIMIT = 100_000
+# The job that vacuums PostgreSQL's tables after erasures: one at a time, however many.
+ERASURE_VACUUM = "vacuum_after_erasure"
 
 
 async def export_contact(ctx: Ctx, operator: Operator, contact_id: int) -> dict[str, Any]:
     async with ctx.db.read() as conn:
-        contact = await access_contact(conn, operator, contact_id)
+        contact = await _person(conn, operator, contact_id)
         visits = await tracking_store.visits_of_contact(conn, contact.id, limit=EXPORT_LIMIT)
         views = await tracking_store.all_page_views_of_contact(conn, contact.id)
         events = await tracking_store.events_of_contact(conn, contact.id, limit=EXPORT_LIMIT)
@@ -81,10 +90,28 @@ async def export_contact(ctx: Ctx, operator: Operator, contact_id: int) -> dict[
 
 async def erase_contact(ctx: Ctx, operator: Operator, contact_id: int) -> None:
     async with unit_of_work(ctx) as uow:
-        contact = await access_contact(uow.conn, operator, contact_id)
+        contact = await _person(uow.conn, operator, contact_id)
         if operator.role != "admin":
             raise Forbidden("only admins erase contacts", code="admin_only")
         await visitor_store.delete_contact(uow.conn, contact.id)
+        if not ctx.db.overwrites_deleted:
+            await schedule_job(uow, ERASURE_VACUUM, ERASURE_VACUUM, uow.now)
+    await ctx.db.empty_log()
+
+
+async def vacuum_after_erasure(ctx: Ctx, _payload: dict[str, Any]) -> None:
+    """The job after erasures on PostgreSQL: VACUUM what they deleted out of the tables."""
+    await erasure_store.vacuum(ctx.db, erasure_store.tables_an_erasure_touches())
+
+
+async def _person(conn: AsyncConnection, operator: Operator, contact_id: int) -> Contact:
+    """The contact a request about a person is for: a merged contact's id stands for the
+    contact it was merged into, which holds everything of the two (and, in the record of
+    the merge, the merged one's name and email)."""
+    contact = await access_contact(conn, operator, contact_id)
+    if contact.merged_into_id is None:
+        return contact
+    return await access_contact(conn, operator, contact.merged_into_id)
 
 
 async def export_contacts_csv(

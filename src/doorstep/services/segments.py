@@ -8,6 +8,8 @@ the contact's facts, and agrees with the SQL used for counts and lists.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ from doorstep.services.context import Ctx
 from doorstep.services.uow import unit_of_work
 from doorstep.store import autoreplies as autoreply_store
 from doorstep.store import segments as store
+from doorstep.store.bounded_reads import BoundedRead, QueryTooSlow, bounded_read
 
 MAX_MEMBERS_PAGE = 200
 PREVIEW_CONTACTS = 20
@@ -105,9 +108,11 @@ async def delete_segment(ctx: Ctx, operator: Operator, segment_id: int) -> None:
 
 async def get_segment(ctx: Ctx, operator: Operator, segment_id: int) -> SegmentCount:
     now = ctx.clock.now()
-    async with ctx.db.read() as conn:
-        segment = await access_segment(conn, operator, segment_id)
-        count = await store.count_members(conn, segment.site_id, segment.filter, now)
+    async with _bounded(ctx) as read:
+        segment = await access_segment(read.conn, operator, segment_id)
+        count = await store.count_members(
+            read.conn, segment.site_id, segment.filter, now, deadline=read.deadline
+        )
     return SegmentCount(segment, count)
 
 
@@ -121,16 +126,17 @@ async def segment_members(
     query: str | None = None,
 ) -> list[Contact]:
     now = ctx.clock.now()
-    async with ctx.db.read() as conn:
-        segment = await access_segment(conn, operator, segment_id)
+    async with _bounded(ctx) as read:
+        segment = await access_segment(read.conn, operator, segment_id)
         return await store.members(
-            conn,
+            read.conn,
             segment.site_id,
             segment.filter,
             now,
             limit=max(1, min(limit, MAX_MEMBERS_PAGE)),
             before_id=before_id,
             query=(query or "").strip() or None,
+            deadline=read.deadline,
         )
 
 
@@ -138,11 +144,27 @@ async def preview_segment(ctx: Ctx, operator: Operator, *, site_id: int, filter:
     """The count and first contacts of an unsaved filter, for the console's editor."""
     parsed = rules.parse_filter(filter)
     now = ctx.clock.now()
-    async with ctx.db.read() as conn:
-        site = await access_site(conn, operator, site_id)
-        count = await store.count_members(conn, site.id, parsed, now)
-        found = await store.members(conn, site.id, parsed, now, limit=PREVIEW_CONTACTS)
+    async with _bounded(ctx) as read:
+        site = await access_site(read.conn, operator, site_id)
+        count, found = await store.preview(
+            read.conn, site.id, parsed, now, limit=PREVIEW_CONTACTS, deadline=read.deadline
+        )
     return Preview(count, found)
+
+
+@asynccontextmanager
+async def _bounded(ctx: Ctx) -> AsyncIterator[BoundedRead]:
+    """A read whose statements together take at most DOORSTEP_SEGMENT_QUERY_SECONDS: a
+    filter's cost is the operator's to choose, the time it holds the node is not."""
+    try:
+        async with bounded_read(ctx.db, ctx.settings.segment_query_seconds) as read:
+            yield read
+    except QueryTooSlow:
+        raise InvalidInput(
+            "too slow: narrow the filter (the query was stopped after "
+            f"{ctx.settings.segment_query_seconds:g} s)",
+            code="query_too_slow",
+        ) from None
 
 
 async def contact_in_segment(ctx: Ctx, contact_id: int, segment_id: int) -> bool:

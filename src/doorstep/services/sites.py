@@ -61,6 +61,7 @@ _CHECKS = {
     "color": rules.check_color,
     "widget_strings": rules.check_widget_strings,
     "require_verification": rules.check_flag,
+    "allowed_origins": rules.check_allowed_origins,
 }
 
 
@@ -138,13 +139,22 @@ async def _admin_site(conn: Any, operator: Operator, site_id: int) -> Site:
 
 
 async def find_site_by_key(ctx: Ctx, key: str) -> Site:
-    if not key or len(key) > 64:
+    if not rules.is_key(key):  # no site has it, and it may hold what no query takes (U+0000)
         raise NotFound("unknown site key", code="site_not_found")
     async with ctx.db.read() as conn:
         site = await site_store.site_by_key(conn, key)
     if site is None:
         raise NotFound(f"unknown site key {key[:64]!r}", code="site_not_found")
     return site
+
+
+def check_widget_origin(site: Site, origin: str | None) -> None:
+    """A widget session or socket from a page of another origin than the site lists is
+    refused (docs/widget.md, "Allowed origins")."""
+    if not rules.origin_allowed(site.allowed_origins, origin):
+        raise Forbidden(
+            "this site's widget does not load on this origin", code="origin_not_allowed"
+        )
 
 
 async def list_sites(ctx: Ctx, operator: Operator) -> list[Site]:

@@ -16,7 +16,7 @@ from doorstep.domain import identity as rules
 from doorstep.domain.merge import merged_fields
 from doorstep.domain.models import Contact, Site, Visitor
 from doorstep.errors import Forbidden, InvalidInput, Unauthorized
-from doorstep.services import audiences
+from doorstep.services import abuse, audiences
 from doorstep.services.context import Ctx
 from doorstep.services.operators import normalise_email
 from doorstep.services.uow import UnitOfWork, unit_of_work
@@ -56,17 +56,28 @@ def _token_holds(visitor: Visitor | None, site: Site, claims: tuple[int, int] | 
 
 
 async def start_visitor_session(
-    ctx: Ctx, site: Site, *, token: str | None, locale: str | None
+    ctx: Ctx,
+    site: Site,
+    *,
+    token: str | None,
+    locale: str | None,
+    address: str | None = None,
 ) -> tuple[Visitor, str]:
     """The visitor behind a stored token, or a new one; a bad or voided token is not an
-    error, it starts a new anonymous visitor."""
+    error, it starts a new anonymous visitor. New visitors are counted for the client's
+    `address` (services/abuse.py): over the limit none is made, and `rate_limited` says when
+    to retry."""
     locale = (locale or "")[:35] or None
     claims = _token_claims(ctx, site, token)
+    if claims is None:
+        abuse.take_new_visitor(ctx, address)  # refused before any transaction
     async with unit_of_work(ctx) as uow:
         visitor = await visitor_store.visitor_by_id(uow.conn, claims[0]) if claims else None
         if visitor is not None and _token_holds(visitor, site, claims):
             await visitor_store.touch_visitor(uow.conn, visitor, locale=locale, now=uow.now)
         else:
+            if claims is not None:  # a signed token of a visitor who is gone or voided
+                abuse.take_new_visitor(ctx, address)
             visitor = await visitor_store.insert_visitor(
                 uow.conn, site_id=site.id, locale=locale, now=uow.now
             )

@@ -18,6 +18,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from doorstep.private_files import (
+    create_private_file,
+    make_private_dir,
+    warn_if_readable_by_others,
+)
 from doorstep.store.lending import ConnectionLender, Loan
 from doorstep.store.sqlite_checkpoint import Checkpointer
 from doorstep.store.sqlite_writer import BUSY_TIMEOUT_MS, connect_writer
@@ -33,6 +38,10 @@ class Database:
         # Whether a write transaction excludes every other writer from its start (SQLite's
         # BEGIN IMMEDIATE), so that what it reads cannot change under it and needs no lock.
         self.serial_writes = self.is_sqlite
+        # Whether what a transaction deletes is overwritten in the database's files as it is
+        # deleted (SQLite's secure_delete), rather than left as dead rows until a VACUUM
+        # (PostgreSQL).
+        self.overwrites_deleted = self.is_sqlite
         self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
             # The writer leaves WAL checkpoints to a thread of their own.
@@ -94,6 +103,19 @@ class Database:
                 if schema_change and not conn.invalidated:
                     await driver.execute_fetchall("PRAGMA foreign_keys=ON")
 
+    async def empty_log(self) -> bool:
+        """SQLite: copy the write-ahead log into the database file and cut the log to
+        nothing, so that the images of pages from before a deletion (the deleted text) are
+        left in no file. Call it after the deletion has committed.
+
+        Returns whether the log is empty now. While a reader still reads a snapshot from
+        before the deletion, the log cannot go: the checkpointer's thread then tries again
+        on each of its passes until it can. PostgreSQL keeps its log itself: True.
+        """
+        if self.checkpointer is None:
+            return True
+        return await asyncio.to_thread(self.checkpointer.truncate)
+
     def autocommitted(self) -> Loan:
         """PostgreSQL: a write connection and its driver's (`async with`), outside any
         transaction, each statement committed when it returns; for a write that is one
@@ -145,12 +167,21 @@ async def _check_foreign_keys(driver: Any) -> None:
 
 
 def _ensure_sqlite_dir(url: str) -> str:
-    """Create the database file's directory; return the file's path."""
+    """Create the database file's directory and the file itself, both private; return the
+    file's path.
+
+    SQLite gives the `-wal` and `-shm` files it makes the database file's mode, so the file
+    is created 0600 here before SQLite first opens it (an empty file is an empty database).
+    """
     database = make_url(url).database
     if not database or database == ":memory:":
         raise ValueError("an SQLite database must be a file: readers and the writer share it")
     path = Path(database).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
+    if not create_private_file(path):
+        warn_if_readable_by_others(
+            path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+        )
     return str(path)
 
 
@@ -191,7 +222,16 @@ def _sqlite_engine(
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (so BEGIN IMMEDIATE works).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        pragmas = ["journal_mode=WAL", f"synchronous={synchronous}", "foreign_keys=ON"]
+        # secure_delete: SQLite overwrites with zeros what it deletes (a row, the earlier
+        # version of an updated row, a freed page) instead of leaving it in the file until
+        # the space is reused; with the log emptied after an erasure (`empty_log`), an
+        # erased person's text is in no file (docs/security.md, "Data at rest").
+        pragmas = [
+            "journal_mode=WAL",
+            f"synchronous={synchronous}",
+            "foreign_keys=ON",
+            "secure_delete=ON",
+        ]
         if immediate:  # checkpoints are made on their own thread (store/sqlite_checkpoint.py)
             pragmas.append("wal_autocheckpoint=0")
         else:  # the writer waits for locks its own way (store/sqlite_writer.py)

@@ -63,22 +63,47 @@ async def insert_session(
     )
 
 
-async def operator_of_session(
+async def session_of_token(
     conn: AsyncConnection, token_hash: str, now: datetime
-) -> Operator | None:
+) -> tuple[Operator, int, datetime] | None:
+    """The operator, the session's id and its expiry, for a session that has not expired."""
+    session = operator_sessions.c
     query = (
-        select(operators)
-        .join(operator_sessions, operator_sessions.c.operator_id == operators.c.id)
-        .where(operator_sessions.c.token_hash == token_hash, operator_sessions.c.expires_at > now)
+        select(operators, session.id.label("session_id"), session.expires_at)
+        .join(operator_sessions, session.operator_id == operators.c.id)
+        .where(session.token_hash == token_hash, session.expires_at > now)
     )
     row = (await conn.execute(query)).first()
-    return to_operator(row) if row else None
+    return (to_operator(row), row.session_id, row.expires_at) if row else None
 
 
-async def delete_session(conn: AsyncConnection, token_hash: str) -> None:
-    await conn.execute(
-        delete(operator_sessions).where(operator_sessions.c.token_hash == token_hash)
-    )
+async def session_expiry(conn: AsyncConnection, session_id: int) -> datetime | None:
+    """When the session expires; None once it has been ended."""
+    query = select(operator_sessions.c.expires_at).where(operator_sessions.c.id == session_id)
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def delete_session(conn: AsyncConnection, token_hash: str) -> tuple[int, int] | None:
+    """Ends one session; returns its id and its operator's, or None if there was none."""
+    row = (
+        await conn.execute(
+            delete(operator_sessions)
+            .where(operator_sessions.c.token_hash == token_hash)
+            .returning(operator_sessions.c.id, operator_sessions.c.operator_id)
+        )
+    ).first()
+    return (row.id, row.operator_id) if row else None
+
+
+async def delete_sessions_of_operator(
+    conn: AsyncConnection, operator_id: int, *, keep: int | None = None
+) -> list[int]:
+    """Ends every session of the operator but `keep`; returns the ids of those ended."""
+    query = delete(operator_sessions).where(operator_sessions.c.operator_id == operator_id)
+    if keep is not None:
+        query = query.where(operator_sessions.c.id != keep)
+    result = await conn.execute(query.returning(operator_sessions.c.id))
+    return sorted(result.scalars())
 
 
 async def insert_api_token(

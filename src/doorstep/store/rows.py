@@ -22,6 +22,7 @@ def to_site(row: Any) -> Site:
         m["identity_secret_previous"],
         m["identity_previous_until"],
         bool(m["require_verification"]),
+        tuple(m["allowed_origins"] or ()),
     )
 
 

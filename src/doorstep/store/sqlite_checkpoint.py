@@ -14,7 +14,11 @@ this thread checkpoints instead, once a second:
   few pages written meanwhile, and makes the next commit start the log from its beginning,
   so the log cannot grow without bound under steady traffic. While it waits for readers
   still on the old log, new write transactions wait too, so it gives up after 200 ms (a
-  long read) and tries again a second later.
+  long read) and tries again a second later;
+- TRUNCATE when asked (`truncate`, after an erasure): like RESTART, and the log file is then
+  cut to nothing, so that no image of a page from before the erasure (the erased text) is
+  left in it. Until a reader still on a snapshot from before the erasure is done, it cannot
+  be; each later pass tries again until it succeeds.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ RESTART_PAGES = 16000
 # How long the RESTART waits for the writer's transaction and for readers, in milliseconds;
 # writers wait as long while it does.
 RESTART_WAIT_MS = 200
+# The same for a TRUNCATE, once per try.
+TRUNCATE_WAIT_MS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class Checkpoint:
     log_pages: int
     copied_pages: int
     restarted: bool
+    truncated: bool = False  # the log file is empty
 
 
 class Checkpointer:
@@ -62,6 +69,7 @@ class Checkpointer:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one checkpoint at a time: the thread's or a caller's
+        self._truncate_wanted = False  # guarded by _lock
 
     def start(self) -> None:
         """Start the thread; calling it again while it runs does nothing."""
@@ -81,27 +89,50 @@ class Checkpointer:
             thread.join()
 
     def checkpoint(self) -> Checkpoint:
-        """One pass: copy what is committed; restart the log if it is still long."""
+        """One pass: copy what is committed; restart the log if it is still long, or
+        truncate it if that is wanted still."""
         with self._lock:
-            connection = sqlite3.connect(self.path, isolation_level=None)
-            self.running = True
+            return self._pass()
+
+    def truncate(self) -> bool:
+        """Copy the whole log into the database file and cut the log file to nothing;
+        return whether that is done. If a reader still needs the log, the thread's passes
+        try again until it is. Call it after the commit whose old pages are to go."""
+        with self._lock:
+            # Set under the lock: a pass under way may have begun before that commit.
+            self._truncate_wanted = True
             try:
-                return self._checkpoint(connection)
-            finally:
-                self.running = False
-                connection.close()
+                return self._pass().truncated
+            except sqlite3.Error:  # still wanted: the thread's next pass tries again
+                log.warning("SQLite checkpoint failed", exc_info=True)
+                return False
+
+    def _pass(self) -> Checkpoint:
+        connection = sqlite3.connect(self.path, isolation_level=None)
+        self.running = True
+        try:
+            return self._checkpoint(connection)
+        finally:
+            self.running = False
+            connection.close()
 
     def _checkpoint(self, connection: sqlite3.Connection) -> Checkpoint:
+        # PASSIVE first in every case: it copies without holding writers up, which leaves
+        # a RESTART or a TRUNCATE only the few pages written since.
         _busy, log_pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        restarted = False
-        if log_pages >= self.restart_pages:
-            connection.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
-            busy, log_pages, copied = connection.execute(
-                "PRAGMA wal_checkpoint(RESTART)"
-            ).fetchone()
+        restarted = truncated = False
+        if self._truncate_wanted:
+            # Its figures after success are zeros: keep those of the PASSIVE.
+            busy, _, _ = _waiting(connection, "TRUNCATE", TRUNCATE_WAIT_MS)
+            restarted = truncated = not busy
+            self._truncate_wanted = not truncated
+            if busy:
+                log.info("the SQLite log is still being read; a later pass empties it")
+        elif log_pages >= self.restart_pages:
+            busy, log_pages, copied = _waiting(connection, "RESTART", RESTART_WAIT_MS)
             restarted = not busy
         self.passes += 1
-        return Checkpoint(max(log_pages, 0), max(copied, 0), restarted)
+        return Checkpoint(max(log_pages, 0), max(copied, 0), restarted, truncated)
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):
@@ -110,3 +141,10 @@ class Checkpointer:
             except sqlite3.Error:
                 # The next pass tries again; the log only grows until one succeeds.
                 log.warning("SQLite checkpoint failed", exc_info=True)
+
+
+def _waiting(connection: sqlite3.Connection, mode: str, wait_ms: int) -> tuple[int, int, int]:
+    """A checkpoint that waits up to `wait_ms` for the writer and readers (writers wait as
+    long meanwhile): (busy, log pages, pages copied)."""
+    connection.execute(f"PRAGMA busy_timeout={wait_ms}")
+    return connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()

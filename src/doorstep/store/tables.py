@@ -84,6 +84,8 @@ sites = Table(
     Column("identity_secret_previous", String(64), nullable=True),
     Column("identity_previous_until", UTCDateTime, nullable=True),
     Column("require_verification", Boolean, nullable=False, server_default=text("false")),
+    # Origins whose pages may load the widget, ["https://shop.example.com", ...]; []: any.
+    Column("allowed_origins", Json, nullable=False, server_default=text("'[]'")),
 )
 
 operators = Table(
@@ -115,6 +117,20 @@ operator_sessions = Table(
     _fk("operator_id", "operators.id"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "operator_id"),  # ending every session of an operator
+)
+
+# Failed console sign-ins of the last minutes, which every node reads to throttle the next
+# attempt (domain/throttling.py); the daily housekeeping deletes the old ones.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    _id(),
+    Column("email", String(254), nullable=False),  # as typed, lower-cased: known or not
+    Column("address", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "email", "created_at"),
+    Index(None, "address", "created_at"),
 )
 
 api_tokens = Table(

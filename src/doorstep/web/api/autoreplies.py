@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep.services import autoreply_settings as settings
-from doorstep.web.deps import CtxDep, CurrentOperator
+from doorstep.web.deps import CtxDep, CurrentOperator, Id, LocalMoment
 
 router = APIRouter(tags=["automatic replies"])
 
@@ -42,7 +41,7 @@ Country = Annotated[str, Field(max_length=8, description="ISO 3166 code, e.g. DE
 
 
 class ScheduleIn(_Body):
-    site_id: int
+    site_id: Id
     name: Name
     staffed: bool = True
     weekly: Weekly = []
@@ -68,37 +67,37 @@ class RuleFields(_Body):
     name: Name | None = None
     priority: int | None = None
     enabled: bool | None = None
-    schedule_id: int | None = None
+    schedule_id: Id | None = None
     condition: Condition | None = None
     timeout_seconds: Timeout | None = None
     text: Text | None = None
     translations: Translations | None = None
-    segment_id: int | None = None
+    segment_id: Id | None = None
     ask_email: bool | None = None
 
 
 class RuleIn(_Body):
-    site_id: int
+    site_id: Id
     name: Name
     priority: int | None = None
     enabled: bool = True
-    schedule_id: int | None = None
+    schedule_id: Id | None = None
     condition: Condition
     timeout_seconds: Timeout
     text: Text
     translations: Translations = {}
-    segment_id: int | None = None
+    segment_id: Id | None = None
     ask_email: bool = False
 
 
 class DraftRule(RuleFields):
-    id: int | None = None
+    id: Id | None = None
 
 
 class PreviewIn(_Body):
-    site_id: int
-    at: datetime | None = Field(default=None, description="when the visitor writes; now if null")
-    segment_id: int | None = None
+    site_id: Id
+    at: LocalMoment | None = Field(default=None, description="when the visitor writes; now if null")
+    segment_id: Id | None = None
     operators_online: bool = False
     email_known: bool = False
     language: Annotated[str, Field(max_length=35)] | None = None
@@ -111,7 +110,7 @@ def _changes(body: BaseModel) -> dict[str, Any]:
 
 
 @router.get("/schedules", summary="A site's schedules, with whether each is open now")
-async def list_schedules(site_id: int, ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
+async def list_schedules(site_id: Id, ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
     found = await settings.list_schedules(ctx, operator, site_id)
     return {"data": [view.public() for view in found]}
 
@@ -124,20 +123,20 @@ async def create_schedule(body: ScheduleIn, ctx: CtxDep, operator: CurrentOperat
 
 @router.patch("/schedules/{schedule_id}", summary="Change a schedule (admins)")
 async def update_schedule(
-    schedule_id: int, body: SchedulePatch, ctx: CtxDep, operator: CurrentOperator
+    schedule_id: Id, body: SchedulePatch, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     view = await settings.update_schedule(ctx, operator, schedule_id, _changes(body))
     return {"data": view.public()}
 
 
 @router.delete("/schedules/{schedule_id}", status_code=204, summary="Delete an unused schedule")
-async def delete_schedule(schedule_id: int, ctx: CtxDep, operator: CurrentOperator) -> Response:
+async def delete_schedule(schedule_id: Id, ctx: CtxDep, operator: CurrentOperator) -> Response:
     await settings.delete_schedule(ctx, operator, schedule_id)
     return Response(status_code=204)
 
 
 @router.get("/autoreply-rules", summary="A site's automatic-reply rules in priority order")
-async def list_rules(site_id: int, ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
+async def list_rules(site_id: Id, ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
     return {"data": [rule.public() for rule in await settings.list_rules(ctx, operator, site_id)]}
 
 
@@ -158,23 +157,23 @@ async def preview(body: PreviewIn, ctx: CtxDep, operator: CurrentOperator) -> di
 
 @router.patch("/autoreply-rules/{rule_id}", summary="Change a rule (admins)")
 async def update_rule(
-    rule_id: int, body: RuleFields, ctx: CtxDep, operator: CurrentOperator
+    rule_id: Id, body: RuleFields, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     return {"data": (await settings.update_rule(ctx, operator, rule_id, _changes(body))).public()}
 
 
 @router.delete("/autoreply-rules/{rule_id}", status_code=204, summary="Delete a rule (admins)")
-async def delete_rule(rule_id: int, ctx: CtxDep, operator: CurrentOperator) -> Response:
+async def delete_rule(rule_id: Id, ctx: CtxDep, operator: CurrentOperator) -> Response:
     await settings.delete_rule(ctx, operator, rule_id)
     return Response(status_code=204)
 
 
 @router.get("/autoreplies", summary="Conversations answered automatically, and leads by rule")
 async def list_sent(
-    site_id: int,
+    site_id: Id,
     ctx: CtxDep,
     operator: CurrentOperator,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before_id: int | None = None,
+    before_id: Id | None = None,
 ) -> dict[str, Any]:
     return await settings.list_sent(ctx, operator, site_id, limit=limit, before_id=before_id)

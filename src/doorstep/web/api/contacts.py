@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep.services import contact_identity, contacts, privacy, segments
-from doorstep.web.deps import CtxDep, CurrentOperator
+from doorstep.web.deps import CtxDep, CurrentOperator, Id
 
 router = APIRouter(tags=["contacts"])
 
@@ -30,7 +30,7 @@ class ContactPatch(BaseModel):
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    into_id: Annotated[int, Field(ge=1, le=2**63 - 1, description="the contact that remains")]
+    into_id: Annotated[Id, Field(description="the contact that remains")]
 
 
 class NoteIn(BaseModel):
@@ -44,7 +44,7 @@ async def list_contacts(
     operator: CurrentOperator,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before_id: int | None = None,
+    before_id: Id | None = None,
 ) -> dict[str, Any]:
     found = await contacts.list_contacts(ctx, operator, query=q, limit=limit, before_id=before_id)
     return {"data": [contact.public() for contact in found]}
@@ -59,7 +59,7 @@ async def export_contacts(
     ctx: CtxDep,
     operator: CurrentOperator,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    segment_id: Annotated[int | None, Query(description="only the segment's members")] = None,
+    segment_id: Annotated[Id | None, Query(description="only the segment's members")] = None,
 ) -> StreamingResponse:
     if segment_id is not None:
         await segments.get_segment(ctx, operator, segment_id)  # 404 before the stream starts
@@ -81,13 +81,13 @@ async def export_contacts(
 
 
 @router.get("/contacts/{contact_id}", summary="The contact card: profile, visits, events, notes")
-async def get_contact(contact_id: int, ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
+async def get_contact(contact_id: Id, ctx: CtxDep, operator: CurrentOperator) -> dict[str, Any]:
     return {"data": (await contacts.get_contact_card(ctx, operator, contact_id)).public()}
 
 
 @router.patch("/contacts/{contact_id}", summary="Edit name, email, phone, tags, attributes")
 async def update_contact(
-    contact_id: int, body: ContactPatch, ctx: CtxDep, operator: CurrentOperator
+    contact_id: Id, body: ContactPatch, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     changes = body.model_dump(include=body.model_fields_set)
     return {"data": (await contacts.update_contact(ctx, operator, contact_id, changes)).public()}
@@ -98,7 +98,7 @@ async def update_contact(
     summary="Merge this contact into another of the same site (recorded)",
 )
 async def merge_contact(
-    contact_id: int, body: MergeIn, ctx: CtxDep, operator: CurrentOperator
+    contact_id: Id, body: MergeIn, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     merged = await contact_identity.merge_contact(ctx, operator, contact_id, body.into_id)
     return {"data": merged.public()}
@@ -109,7 +109,7 @@ async def merge_contact(
     summary="Sign out all browsers of the contact: each starts again as a new visitor",
 )
 async def sign_out_browsers(
-    contact_id: int, ctx: CtxDep, operator: CurrentOperator
+    contact_id: Id, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     count = await contact_identity.sign_out_browsers(ctx, operator, contact_id)
     return {"data": {"browsers": count}}
@@ -117,11 +117,11 @@ async def sign_out_browsers(
 
 @router.get("/contacts/{contact_id}/events", summary="Tracked events, newest first")
 async def contact_events(
-    contact_id: int,
+    contact_id: Id,
     ctx: CtxDep,
     operator: CurrentOperator,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before_id: int | None = None,
+    before_id: Id | None = None,
 ) -> dict[str, Any]:
     found = await contacts.contact_events(
         ctx, operator, contact_id, limit=limit, before_id=before_id
@@ -131,21 +131,21 @@ async def contact_events(
 
 @router.post("/contacts/{contact_id}/notes", status_code=201, summary="Add a private note")
 async def add_note(
-    contact_id: int, body: NoteIn, ctx: CtxDep, operator: CurrentOperator
+    contact_id: Id, body: NoteIn, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     return {"data": await contacts.add_note(ctx, operator, contact_id, body.text)}
 
 
 @router.delete("/contacts/{contact_id}/notes/{note_id}", status_code=204, summary="Delete a note")
 async def delete_note(
-    contact_id: int, note_id: int, ctx: CtxDep, operator: CurrentOperator
+    contact_id: Id, note_id: Id, ctx: CtxDep, operator: CurrentOperator
 ) -> Response:
     await contacts.delete_note(ctx, operator, contact_id, note_id)
     return Response(status_code=204)
 
 
 @router.get("/contacts/{contact_id}/export", summary="Everything stored about a contact (JSON)")
-async def export_contact(contact_id: int, ctx: CtxDep, operator: CurrentOperator) -> JSONResponse:
+async def export_contact(contact_id: Id, ctx: CtxDep, operator: CurrentOperator) -> JSONResponse:
     document = await privacy.export_contact(ctx, operator, contact_id)
     return JSONResponse(
         document,
@@ -156,6 +156,6 @@ async def export_contact(contact_id: int, ctx: CtxDep, operator: CurrentOperator
 @router.delete(
     "/contacts/{contact_id}", status_code=204, summary="Erase a contact and all its data (admins)"
 )
-async def erase_contact(contact_id: int, ctx: CtxDep, operator: CurrentOperator) -> Response:
+async def erase_contact(contact_id: Id, ctx: CtxDep, operator: CurrentOperator) -> Response:
     await privacy.erase_contact(ctx, operator, contact_id)
     return Response(status_code=204)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep.domain.models import MAX_MESSAGE_CHARS
 from doorstep.services import conversations
-from doorstep.web.deps import CtxDep, CurrentOperator
+from doorstep.web.deps import CtxDep, CurrentOperator, Id, Moment, Seq
 
 router = APIRouter(tags=["conversations"])
 
@@ -18,7 +17,7 @@ router = APIRouter(tags=["conversations"])
 class ConversationPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["open", "resolved"] | None = None
-    assignee_id: int | None = Field(default=None, description="null unassigns")
+    assignee_id: Id | None = Field(default=None, description="null unassigns")
 
 
 class MessageIn(BaseModel):
@@ -31,7 +30,7 @@ class MessageIn(BaseModel):
 
 
 class ReadIn(BaseModel):
-    seq: Annotated[int, Field(ge=0)]
+    seq: Seq
 
 
 @router.get("/conversations", summary="Conversations, newest activity first")
@@ -39,11 +38,11 @@ async def list_conversations(
     ctx: CtxDep,
     operator: CurrentOperator,
     status: Literal["open", "resolved"] | None = None,
-    site_id: int | None = None,
+    site_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before_id: int | None = None,
+    before_id: Id | None = None,
     before_at: Annotated[
-        datetime | None, Query(description="with before_id: the last row's last activity time")
+        Moment | None, Query(description="with before_id: the last row's last activity time")
     ] = None,
 ) -> dict[str, Any]:
     found = await conversations.list_conversations(
@@ -60,14 +59,14 @@ async def list_conversations(
 
 @router.get("/conversations/{conversation_id}", summary="One conversation")
 async def get_conversation(
-    conversation_id: int, ctx: CtxDep, operator: CurrentOperator
+    conversation_id: Id, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     return {"data": (await conversations.get_conversation(ctx, operator, conversation_id)).public()}
 
 
 @router.patch("/conversations/{conversation_id}", summary="Resolve, reopen or assign")
 async def update_conversation(
-    conversation_id: int, body: ConversationPatch, ctx: CtxDep, operator: CurrentOperator
+    conversation_id: Id, body: ConversationPatch, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     summary = None
     if "assignee_id" in body.model_fields_set:
@@ -85,11 +84,11 @@ async def update_conversation(
 
 @router.get("/conversations/{conversation_id}/messages", summary="Messages, oldest first")
 async def list_messages(
-    conversation_id: int,
+    conversation_id: Id,
     ctx: CtxDep,
     operator: CurrentOperator,
-    before_seq: int | None = None,
-    after_seq: int | None = None,
+    before_seq: Seq | None = None,
+    after_seq: Seq | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     if after_seq is not None:
@@ -109,7 +108,7 @@ async def list_messages(
     summary="Send a reply (or an internal note) as the caller",
 )
 async def send_message(
-    conversation_id: int, body: MessageIn, ctx: CtxDep, operator: CurrentOperator
+    conversation_id: Id, body: MessageIn, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     sent = await conversations.send_operator_message(
         ctx,
@@ -128,6 +127,6 @@ async def send_message(
     summary="Mark the conversation read up to a seq",
 )
 async def mark_read(
-    conversation_id: int, body: ReadIn, ctx: CtxDep, operator: CurrentOperator
+    conversation_id: Id, body: ReadIn, ctx: CtxDep, operator: CurrentOperator
 ) -> None:
     await conversations.mark_read_by_operator(ctx, operator, conversation_id, body.seq)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep.domain.models import MAX_MESSAGE_CHARS
 from doorstep.services import live
-from doorstep.web.deps import CtxDep, CurrentOperator
+from doorstep.web.deps import CtxDep, CurrentOperator, Id
 
 router = APIRouter(tags=["live visitors"])
 
@@ -22,7 +22,7 @@ class ProactiveMessage(BaseModel):
 
 @router.get("/live-visitors", summary="Visitors on the sites right now (bots excluded)")
 async def list_live_visitors(
-    ctx: CtxDep, operator: CurrentOperator, site_id: int | None = None
+    ctx: CtxDep, operator: CurrentOperator, site_id: Id | None = None
 ) -> dict[str, Any]:
     return {"data": await live.list_live_visitors(ctx, operator, site_id=site_id)}
 
@@ -33,7 +33,7 @@ async def list_live_visitors(
     summary="Write to a visitor first; it pops up in their widget",
 )
 async def message_visitor(
-    contact_id: int, body: ProactiveMessage, ctx: CtxDep, operator: CurrentOperator
+    contact_id: Id, body: ProactiveMessage, ctx: CtxDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     sent = await live.message_visitor(
         ctx, operator, contact_id, text=body.text, client_msg_id=body.client_msg_id

@@ -12,6 +12,7 @@ from doorstep.services.context import Ctx
 from doorstep.signing import sign, unsign
 
 SESSION_COOKIE = "doorstep_session"
+KNOWN_COOKIE = "doorstep_known"
 CSRF_HEADER = "x-csrf-token"
 
 
@@ -28,6 +29,21 @@ def csrf_ok(ctx: Ctx, session_token: str | None, presented: str | None) -> bool:
 
 async def current_operator(ctx: Ctx, conn: HTTPConnection) -> Operator | None:
     return await operators.operator_for_session(ctx, conn.cookies.get(SESSION_COOKIE))
+
+
+async def current_session(ctx: Ctx, conn: HTTPConnection) -> operators.ConsoleSession | None:
+    return await operators.console_session(ctx, conn.cookies.get(SESSION_COOKIE))
+
+
+def known_browser_token(ctx: Ctx, operator_id: int) -> str:
+    """Set after a right password: this browser is the operator's, so the per-email delay of
+    domain/throttling.py spares it. It lets nobody in; it only keeps the usual way open."""
+    return sign(ctx.settings.secret_key, "known-browser", str(operator_id))
+
+
+def known_operator_id(ctx: Ctx, conn: HTTPConnection) -> int | None:
+    value = unsign(ctx.settings.secret_key, "known-browser", conn.cookies.get(KNOWN_COOKIE, ""))
+    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 def same_origin(ctx: Ctx, conn: HTTPConnection) -> bool:

@@ -15,20 +15,25 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from doorstep import __version__
-from doorstep.errors import Unauthorized
+from doorstep.errors import TooManyAttempts, Unauthorized
 from doorstep.services import operators, sites
 from doorstep.services.context import Ctx
+from doorstep.web.client_ip import client_ip
 from doorstep.web.console.auth import (
+    KNOWN_COOKIE,
     SESSION_COOKIE,
     csrf_ok,
     csrf_token,
     current_operator,
+    known_browser_token,
+    known_operator_id,
     same_origin,
 )
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 MAX_FORM_FIELD = 1024
+KNOWN_BROWSER_DAYS = 365
 
 
 async def login_page(request: Request) -> Response:
@@ -42,12 +47,33 @@ async def login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10, max_part_size=MAX_FORM_FIELD)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     try:
-        _operator, token = await operators.sign_in(ctx, email=email, password=password)
-    except Unauthorized as exc:
-        return templates.TemplateResponse(
-            request, "login.html", {"error": exc.message, "email": email[:254]}, status_code=401
+        operator, token = await operators.sign_in(
+            ctx,
+            email=email,
+            password=password,
+            address=client_ip(request, ctx.settings.trusted_proxies),
+            known_operator_id=known_operator_id(ctx, request),
         )
+    except (Unauthorized, TooManyAttempts) as exc:
+        response = templates.TemplateResponse(
+            request,
+            "login.html",
+            {"error": exc.message, "email": email[:254]},
+            status_code=exc.status,
+        )
+        if isinstance(exc, TooManyAttempts):
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
     response = RedirectResponse(_next(request), status_code=303)
+    response.set_cookie(
+        KNOWN_COOKIE,
+        known_browser_token(ctx, operator.id),
+        max_age=KNOWN_BROWSER_DAYS * 86400,
+        httponly=True,
+        secure=ctx.settings.cookies_secure,
+        samesite="strict",
+        path="/console/login",
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,

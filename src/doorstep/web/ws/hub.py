@@ -13,15 +13,20 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Coroutine, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket
 
+from doorstep.clock import Clock, SystemClock
 from doorstep.domain.events import Event
 
 log = logging.getLogger(__name__)
 MAX_OUTBOX = 500  # frames; a client this far behind reconnects and resumes from the database
+# How often console sockets are checked for an expired session: well within the 5 s in
+# which an ended session's sockets must close, and one cheap look at a few sockets.
+EXPIRY_CHECK_SECONDS = 1.0
 _SENDING = object()  # marks a reply being sent directly: pushes queue up behind it
 
 
@@ -99,9 +104,14 @@ class Connection:
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
         self.operators_by_site: dict[int, set[Connection]] = defaultdict(set)
         self.visitors_by_contact: dict[int, set[Connection]] = defaultdict(set)
+        # Console sockets by session, and when each one's session expires.
+        self.operators_by_session: dict[int, set[Connection]] = defaultdict(set)
+        self.session_expiry: dict[Connection, datetime] = {}
+        self._expiry_checks: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
     def add_operator(self, conn: Connection, site_ids: set[int]) -> None:
@@ -111,6 +121,50 @@ class Hub:
     def remove_operator(self, conn: Connection, site_ids: set[int]) -> None:
         for site_id in site_ids:
             _discard(self.operators_by_site, site_id, conn)
+
+    def watch_session(self, conn: Connection, session_id: int, expires_at: datetime) -> None:
+        """Close this console socket when its session ends or expires."""
+        self.operators_by_session[session_id].add(conn)
+        self.session_expiry[conn] = expires_at
+        if self._expiry_checks is None:  # only while a console socket is open
+            self._expiry_checks = asyncio.get_running_loop().create_task(self._check_expiry())
+
+    def unwatch_session(self, conn: Connection, session_id: int) -> None:
+        _discard(self.operators_by_session, session_id, conn)
+        self.session_expiry.pop(conn, None)
+        if not self.session_expiry:
+            self.close()
+
+    def end_sessions(self, session_ids: Sequence[int]) -> None:
+        """The sessions ended (signed out, a new password, a removal): their console sockets
+        close with 4401 and hear nothing more; the console returns to the sign-in page."""
+        for session_id in session_ids:
+            for conn in self.operators_by_session.pop(session_id, set()):
+                self.close_now(conn, 4401, "session_ended")
+
+    def close_expired(self, now: datetime) -> None:
+        """Close the console sockets whose session has expired by `now`."""
+        for conn, expires_at in list(self.session_expiry.items()):
+            if expires_at <= now and not conn.closed:
+                self.close_now(conn, 4401, "session_expired")
+
+    async def _check_expiry(self) -> None:
+        while True:
+            await asyncio.sleep(EXPIRY_CHECK_SECONDS)
+            self.close_expired(self.clock.now())
+
+    def close(self) -> None:
+        """At shutdown: no more expiry checks."""
+        if self._expiry_checks is not None:
+            self._expiry_checks.cancel()
+            self._expiry_checks = None
+
+    def close_now(self, conn: Connection, code: int, reason: str) -> None:
+        """From now on the socket's frames are neither sent nor answered; its close follows."""
+        conn.closed = True
+        task = asyncio.get_running_loop().create_task(conn.close(code, reason))
+        self._closing.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._closing.discard)
 
     def add_visitor(self, conn: Connection, contact_id: int) -> None:
         self.visitors_by_contact[contact_id].add(conn)
@@ -131,10 +185,7 @@ class Hub:
         """The contact's browsers were signed out: their sockets close with 4401 and hear
         nothing more of the contact; the widget starts again as a new anonymous visitor."""
         for conn in self.visitors_by_contact.pop(contact_id, set()):
-            conn.closed = True  # from now on its frames are neither sent nor answered
-            task = asyncio.get_running_loop().create_task(conn.close(4401, "signed_out"))
-            self._closing.add(task)  # held until done: the loop keeps only weak references
-            task.add_done_callback(self._closing.discard)
+            self.close_now(conn, 4401, "signed_out")
 
     async def deliver(self, events: Sequence[Event]) -> None:
         """Bus subscriber: route the events of one commit to the sockets of their audiences.
@@ -149,6 +200,8 @@ class Hub:
                 self.move_contact(event.meta["from"], event.meta["into"])
             elif event.type == "contact.signed_out":
                 self.sign_out(event.meta["contact_id"])
+            elif event.type == "operator.session_ended":
+                self.end_sessions(event.meta["session_ids"])
             if event.operator_frame is not None:
                 targets = {
                     conn

@@ -54,15 +54,18 @@ async def _answer(
     try:
         frame = parse_frame(frames, raw)
         # Checked after parsing so the refusal names the write (client_msg_id) to retry.
-        if not bucket.take():
-            raise FrameError(
-                "rate_limited", "too many frames; slow down and retry", frame_ids(frame)
+        if bucket.take():
+            reply = await dispatch(frame)
+        else:  # the bucket has a token again within a second
+            reply = error_frame(
+                "rate_limited", "too many frames; slow down and retry", frame_ids(frame), 1
             )
-        reply = await dispatch(frame)
     except FrameError as exc:
         reply = error_frame(exc.code, exc.message, exc.ids)
     except DomainError as exc:
-        reply = error_frame(exc.code, exc.message, frame_ids(frame))
+        # `rate_limited` (services/abuse.py) says when to retry.
+        wait = getattr(exc, "retry_after", None)
+        reply = error_frame(exc.code, exc.message, frame_ids(frame), wait)
     except WebSocketDisconnect:
         raise
     except Exception:

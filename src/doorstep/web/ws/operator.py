@@ -10,7 +10,7 @@ from doorstep.domain.models import Operator
 from doorstep.services import conversations, operators, sites
 from doorstep.services.context import Ctx
 from doorstep.web.collector import FullCollections
-from doorstep.web.console.auth import current_operator, same_origin
+from doorstep.web.console.auth import current_session, same_origin
 from doorstep.web.ws import protocol as p
 from doorstep.web.ws.hub import Connection, Hub
 from doorstep.web.ws.limits import TokenBucket
@@ -25,12 +25,34 @@ async def operator_socket(websocket: WebSocket) -> None:
     if not same_origin(ctx, websocket):
         await websocket.close(code=4403, reason="cross-origin")
         return
-    operator = await current_operator(ctx, websocket)
-    if operator is None:
+    session = await current_session(ctx, websocket)
+    if session is None:
         await websocket.close(code=4401, reason="sign in first")
         return
+    conn = Connection(websocket, session.operator.id)
+    hub.watch_session(conn, session.id, session.expires_at)
+    try:
+        # Ended while the hub did not know this socket yet: its event has gone by, so look
+        # once more now that any later one will find the socket.
+        state = await operators.session_state(ctx, session.id)
+        if state != "active":
+            await conn.close(4401, f"session_{state}")
+            return
+        await _serve(ctx, hub, collector, conn, session)
+    finally:
+        conn.closed = True
+        hub.unwatch_session(conn, session.id)
+
+
+async def _serve(
+    ctx: Ctx,
+    hub: Hub,
+    collector: FullCollections,
+    conn: Connection,
+    session: operators.ConsoleSession,
+) -> None:
+    operator = session.operator
     site_ids = {site.id for site in await sites.list_sites(ctx, operator)}
-    conn = Connection(websocket, operator.id)
     await operators.connect_console(ctx, operator)
     try:
         conn.push(
@@ -46,11 +68,23 @@ async def operator_socket(websocket: WebSocket) -> None:
         # Registered after `ready` is queued, so `ready` is always the first frame; the
         # console fetches its lists when it gets `ready`, so nothing before it is missed.
         hub.add_operator(conn, site_ids)
+
+        async def dispatch(frame: Any) -> dict[str, Any] | None:
+            if conn.closed:  # its session ended (Hub.end_sessions): nothing more is done
+                return None
+            # Looked up again before each frame it acts on: a session ended on a node whose
+            # event never arrived here (or expired a moment ago) does nothing more.
+            if not isinstance(frame, p.Ping) and not await _close_unless_active(
+                ctx, hub, conn, session.id
+            ):
+                return None
+            return await _dispatch(ctx, operator, frame)
+
         await receive_frames(
-            websocket,
+            conn.websocket,
             conn,
             p.operator_frames,
-            lambda frame: _dispatch(ctx, operator, frame),
+            dispatch,
             TokenBucket(rate=30, burst=100),
             collector,
         )
@@ -58,6 +92,13 @@ async def operator_socket(websocket: WebSocket) -> None:
         conn.closed = True
         hub.remove_operator(conn, site_ids)
         await operators.disconnect_console(ctx, operator)
+
+
+async def _close_unless_active(ctx: Ctx, hub: Hub, conn: Connection, session_id: int) -> bool:
+    state = await operators.session_state(ctx, session_id)
+    if state != "active":
+        hub.close_now(conn, 4401, f"session_{state}")  # session_ended, session_expired
+    return state == "active"
 
 
 async def _dispatch(ctx: Ctx, operator: Operator, frame: Any) -> dict[str, Any] | None:

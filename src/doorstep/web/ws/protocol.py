@@ -7,12 +7,14 @@ from typing import Annotated, Any, Literal, get_args
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from doorstep.domain.models import MAX_MESSAGE_CHARS
+from doorstep.domain.models import MAX_ID, MAX_MESSAGE_CHARS, MAX_SEQ
+from doorstep.domain.plain_text import NUL_MESSAGE, has_nul
 
 MAX_FRAME_BYTES = 64 * 1024
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64)]
-Seq = Annotated[int, Field(ge=0, le=2**31)]
-ConversationId = Annotated[int, Field(ge=1, le=2**62)]
+# Bounded like the columns they reach (domain/models.py): a larger number is refused here.
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
+ConversationId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class _Frame(BaseModel):
@@ -171,6 +173,10 @@ class FrameError(Exception):
         self.ids = ids or {}
 
 
+_NUL_TEXT = "\\u0000"
+_NUL_BYTES = _NUL_TEXT.encode()
+
+
 def parse_frame(frames: Frames, raw: str | bytes) -> Any:
     """A validated frame, or FrameError with the code the client gets back."""
     if len(raw) > MAX_FRAME_BYTES:
@@ -185,6 +191,9 @@ def parse_frame(frames: Frames, raw: str | bytes) -> Any:
     model = frames.models.get(kind) if isinstance(kind, str) else None
     if model is None:
         raise FrameError("unknown_type", f"unknown frame type {str(kind)[:40]!r}", frame_ids(data))
+    # JSON can carry U+0000 only as an escape: the walk runs for the frames that have one.
+    if (_NUL_TEXT if isinstance(raw, str) else _NUL_BYTES) in raw and has_nul(data):
+        raise FrameError("invalid_text", NUL_MESSAGE, frame_ids(data))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -193,6 +202,12 @@ def parse_frame(frames: Frames, raw: str | bytes) -> Any:
         raise FrameError("invalid_frame", f"{where}: {first['msg']}", frame_ids(data)) from None
 
 
-def error_frame(code: str, message: str, ids: dict[str, str] | None = None) -> dict[str, Any]:
-    """An error; `ids` (client_msg_id, client_id) name the write it refuses, for a retry."""
-    return {"type": "error", "code": code, "message": message, **(ids or {})}
+def error_frame(
+    code: str, message: str, ids: dict[str, str] | None = None, retry_after: int | None = None
+) -> dict[str, Any]:
+    """An error; `ids` (client_msg_id, client_id) name the write it refuses, for a retry,
+    and `retry_after` the whole seconds to wait before it (a `rate_limited` refusal)."""
+    frame = {"type": "error", "code": code, "message": message, **(ids or {})}
+    if retry_after is not None:
+        frame["retry_after"] = retry_after
+    return frame

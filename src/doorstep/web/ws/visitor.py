@@ -1,4 +1,9 @@
-"""The visitor socket used by the widget (docs/websocket.md, "Visitor socket")."""
+"""The visitor socket used by the widget (docs/websocket.md, "Visitor socket").
+
+Its abuse limits (docs/security.md): a site's allowed origins and the open sockets per
+visitor are checked at the door, the writes of each frame are counted per visitor and per
+client address (services/abuse.py).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from doorstep.domain.models import Visitor
+from doorstep.domain.models import Site, Visitor
 from doorstep.errors import DomainError
-from doorstep.services import conversations, email_capture, sites, tracking, visitors
+from doorstep.services import abuse, conversations, email_capture, sites, tracking, visitors
 from doorstep.services.context import Ctx
 from doorstep.web.client_ip import client_ip
 from doorstep.web.collector import FullCollections
@@ -20,6 +25,9 @@ from doorstep.web.ws.loop import receive_frames
 
 FRAMES_PER_SECOND = 10
 FRAME_BURST = 40
+# Close codes of a refused socket, by the refusal's HTTP status.
+CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
+TOO_MANY_SOCKETS = 4429
 
 
 async def visitor_socket(websocket: WebSocket) -> None:
@@ -27,20 +35,20 @@ async def visitor_socket(websocket: WebSocket) -> None:
     hub: Hub = websocket.state.hub
     collector: FullCollections = websocket.state.collector
     await websocket.accept()
-    try:
-        site = await sites.find_site_by_key(ctx, websocket.query_params.get("site", ""))
-        visitor = await visitors.visitor_for_token(ctx, site, websocket.query_params.get("token"))
-    except DomainError as exc:
-        await websocket.close(code=4404 if exc.status == 404 else 4401, reason=exc.code)
+    admitted = await _admit(websocket, ctx)
+    if admitted is None:
         return
+    site, visitor = admitted
     client = tracking.Client(
         websocket.headers.get("user-agent"), client_ip(websocket, ctx.settings.trusted_proxies)
     )
     conn = Connection(websocket, contact_id=visitor.contact_id)
-    session = _Session(visitor, client, conn, hub, has_conversation=False)
+    session = _Session(
+        visitor, client, conn, hub, has_conversation=False, address=abuse.address_of(client.ip)
+    )
     hub.add_visitor(conn, visitor.contact_id)
-    await tracking.connect_visitor(ctx, visitor, client)
     try:
+        await tracking.connect_visitor(ctx, visitor, client)
         conversation = await conversations.visitor_conversation(ctx, visitor)
         session.has_conversation = conversation is not None
         team = await sites.site_team(ctx, site.id)
@@ -68,8 +76,25 @@ async def visitor_socket(websocket: WebSocket) -> None:
         await receive_frames(websocket, conn, p.visitor_frames, dispatch, bucket, collector)
     finally:
         conn.closed = True
+        abuse.close_socket(ctx, visitor.id)
         hub.remove_visitor(conn, conn.contact_id or session.visitor.contact_id)
         await tracking.disconnect_visitor(ctx, session.visitor, client)
+
+
+async def _admit(websocket: WebSocket, ctx: Ctx) -> tuple[Site, Visitor] | None:
+    """The site and visitor of a socket allowed in, counted among the visitor's open sockets
+    (the caller gives it back); else the socket is closed with the code that says why."""
+    try:
+        site = await sites.find_site_by_key(ctx, websocket.query_params.get("site", ""))
+        sites.check_widget_origin(site, websocket.headers.get("origin"))
+        visitor = await visitors.visitor_for_token(ctx, site, websocket.query_params.get("token"))
+    except DomainError as exc:
+        await websocket.close(code=CLOSE_CODES.get(exc.status, 4401), reason=exc.code)
+        return None
+    if not abuse.open_socket(ctx, visitor.id):
+        await websocket.close(code=TOO_MANY_SOCKETS, reason="too_many_sockets")
+        return None
+    return site, visitor
 
 
 @dataclass(slots=True)
@@ -83,10 +108,14 @@ class _Session:
     # Whether the visitor is known to have a conversation: a message then tries the quick
     # way to continue it first (services/conversations.py, `send_visitor_message`).
     has_conversation: bool
+    address: str | None  # the client's, as the abuse limits count it
 
 
 async def _dispatch(ctx: Ctx, session: _Session, frame: Any) -> dict[str, Any] | None:
     visitor, client = session.visitor, session.client
+    limit = _LIMITS.get(type(frame))  # message.send is counted by its service
+    if limit is not None:
+        limit(ctx, visitor.id, session.address)
     match frame:
         case p.PageViewFrame():  # first: nearly every frame a widget sends is a page view
             visit_id = await tracking.record_page_view(
@@ -102,6 +131,7 @@ async def _dispatch(ctx: Ctx, session: _Session, frame: Any) -> dict[str, Any] |
                 text=frame.text,
                 client_msg_id=frame.client_msg_id,
                 has_conversation=session.has_conversation,
+                address=session.address,
             )
             session.has_conversation = True
             return {
@@ -150,6 +180,17 @@ async def _dispatch(ctx: Ctx, session: _Session, frame: Any) -> dict[str, Any] |
                 ctx, visitor, frame.client_id, frame.duration_ms, frame.scroll_depth
             )
     return None
+
+
+# The frames that write, other than message.send, and the limit each counts against.
+_LIMITS = {
+    p.PageViewFrame: abuse.take_tracking,
+    p.PageUpdateFrame: abuse.take_tracking,
+    p.Track: abuse.take_tracking,
+    p.Identify: abuse.take_tracking,
+    p.SetAttributes: abuse.take_tracking,
+    p.EmailSubmit: abuse.take_message,
+}
 
 
 async def _become(ctx: Ctx, session: _Session, visitor: Visitor) -> None:

@@ -59,6 +59,9 @@
   };
   const on = (o, type, fn, opts) => o.addEventListener(type, safe(fn), opts);
   const later = (fn, ms) => setTimeout(safe(fn), ms);
+  // The pause before the n-th retry of a refused write: growing, and never shorter than the
+  // server's retry_after (rate_limited).
+  const pause = (f, n) => Math.max((f.retry_after || 0) * 1000, Math.min(30000, 1000 * 2 ** n));
 
   // ---------------------------------------------------------------------------------------------
   // Strings. Site owners override any key through site.strings in the session response.
@@ -363,6 +366,7 @@
     let res;
     const ctl = (sessionCtl = new AbortController());
     const timer = later(() => ctl.abort(), CONNECT_MS);
+    let hold = 0;
     try {
       const r = await fetch(`${ORIGIN}/widget/v1/session`, {
         method: 'POST',
@@ -372,13 +376,16 @@
         signal: ctl.signal,
       });
       if (r.status === 404) return unknownSite();
+      if (r.status === 403) return unknownSite(notHere);
+      // Too many new visitors from this address: try again when the server says.
+      if (r.status === 429) hold = (+r.headers.get('Retry-After') || 0) * 1000;
       if (!r.ok) throw new Error(`session ${r.status}`);
       res = await r.json();
     } catch (e) {
       // Server down, network gone, or a 5xx: the visitor can keep typing, we keep trying.
       connecting = false;
       mount();
-      return retry();
+      return retry(false, hold);
     } finally {
       clearTimeout(timer);
       sessionCtl = null;
@@ -411,6 +418,7 @@
       if (sock !== ws) return;
       drop();
       if (e.code === 4404) return unknownSite();
+      if (e.code === 4403) return unknownSite(notHere);
       // 4401: the token is no good (signed out): a new visitor, who sees nothing of this one.
       if (e.code === 4401) { token = null; store.del('token'); wipe(); }
       retry();
@@ -433,11 +441,11 @@
 
   // Exponential backoff with "equal jitter": half the delay is fixed, half random, so thousands
   // of widgets do not come back to a restarted server in the same millisecond.
-  function retry(fast) {
+  function retry(fast, hold) {
     if (dead) return;
     clearTimeout(retryTimer);
     const base = fast ? 300 : Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt++);
-    retryTimer = later(connect, base / 2 + (Math.random() * base) / 2);
+    retryTimer = later(connect, (hold || 0) + base / 2 + (Math.random() * base) / 2);
   }
 
   function reconnectNow() {
@@ -505,14 +513,16 @@
     if (d.visibilityState === 'visible') { clock(); wake(); refresh(); } else if (!gone) flushPages();
   });
 
-  function unknownSite() {
+  const notHere = `Doorstep: this site's widget does not load on ${location.origin}: it is not among the site's allowed origins.`;
+
+  function unknownSite(why) {
     if (dead) return;
     dead = true;
     connecting = false;
     clearTimeout(retryTimer);
     drop();
     store.del('site');
-    console.error(`Doorstep: unknown site key "${SITE}". Check the data-site attribute of the widget script tag.`);
+    console.error(why || `Doorstep: unknown site key "${SITE}". Check the data-site attribute of the widget script tag.`);
     if (ui) { ui.host.remove(); ui = null; }
   }
 
@@ -616,7 +626,7 @@
       // A refused page.view/page.update cannot be named: re-send all unconfirmed ones.
       if (again) {
         for (const r of pages) { r.x = 0; r.sd = -1; }
-        later(flushPages, 2000);
+        later(flushPages, Math.max(2000, (f.retry_after || 0) * 1000));
       }
       return;
     }
@@ -627,7 +637,7 @@
       // Try again on this socket after a growing pause; a reconnect re-sends it anyway.
       const n = (retries[cid] = (retries[cid] || 0) + 1);
       inflight.delete(cid);
-      later(cmd ? flushCmds : flushOutbox, Math.min(30000, 1000 * 2 ** n));
+      later(cmd ? flushCmds : flushOutbox, pause(f, n));
       return;
     }
     // Not retryable (text_too_long, invalid_frame, ...): it would fail the same way forever, so
@@ -801,7 +811,7 @@
     inflight.delete(cid);
     if (again) {
       const n = (retries[cid] = (retries[cid] || 0) + 1);
-      later(flushEmail, Math.min(30000, 1000 * 2 ** n));
+      later(flushEmail, pause(f, n));
       return;
     }
     delete retries[cid];
