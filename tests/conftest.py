@@ -81,16 +81,21 @@ def _truncate(url: str) -> None:
     asyncio.run(run())
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings_for(database_url: str, data_dir: Path) -> Settings:
+    """What every test server runs with: a fixed key and cheap password hashing."""
     return Settings(
-        data_dir=tmp_path,
+        data_dir=data_dir,
         database_url=database_url,
         secret_key="test-secret",
         public_url="http://127.0.0.1",
         password_time_cost=1,
         password_memory_cost=1024,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return settings_for(database_url, tmp_path)
 
 
 @pytest.fixture

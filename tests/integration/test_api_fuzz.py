@@ -32,10 +32,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from doorstep.app import build_api
-from doorstep.config import Settings
 from doorstep.services import contacts, conversations, operators, segments
 from doorstep.services.context import Ctx
-from tests.conftest import PG_URL, _truncate
+from tests.conftest import PG_URL, _truncate, settings_for
 from tests.factories import Factory
 from tests.threaded_server import ThreadedServer, running
 
@@ -117,15 +116,7 @@ def postgresql_target(
 
 
 def _serve(url: str, data_dir: Path) -> Iterator[Target]:
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=url,
-        secret_key="test-secret",
-        public_url="http://127.0.0.1",
-        password_time_cost=1,
-        password_memory_cost=1024,
-    )
-    with running(settings, _seed) as server, requests.Session() as session:
+    with running(settings_for(url, data_dir), _seed) as server, requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {server.seeded['token']}"
         yield server, session
 

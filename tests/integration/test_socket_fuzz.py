@@ -23,11 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.sync.client import ClientConnection, connect
 
-from doorstep.config import Settings
 from doorstep.services import conversations
 from doorstep.services.context import Ctx
 from doorstep.web.ws.protocol import MAX_FRAME_BYTES, Frames, operator_frames, visitor_frames
-from tests.conftest import PG_URL, _truncate
+from tests.conftest import PG_URL, _truncate, settings_for
 from tests.factories import PASSWORD, Factory
 from tests.threaded_server import ThreadedServer, running
 
@@ -161,15 +160,7 @@ def server(
         _truncate(url)
     else:
         pytest.skip("DOORSTEP_TEST_DATABASE_URL is not set")
-    settings_ = Settings(
-        data_dir=data_dir,
-        database_url=url,
-        secret_key="test-secret",
-        public_url="http://127.0.0.1",
-        password_time_cost=1,
-        password_memory_cost=1024,
-    )
-    with running(settings_, _seed) as live:
+    with running(settings_for(url, data_dir), _seed) as live:
         yield live
 
 
