@@ -18,6 +18,7 @@ charged with the worker's own start (up to STARTUP_SECONDS).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import sqlite3
@@ -93,6 +94,11 @@ async def matching_ids(
 
 def _start() -> None:
     os.nice(NICENESS)
+    # Linux: run only when no other process wants the CPU, so the server's event loop (and
+    # its database) never waits for a core behind a preview; the time limit still stops it.
+    if hasattr(os, "SCHED_IDLE"):
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 @lru_cache(maxsize=8)
