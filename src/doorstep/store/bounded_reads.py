@@ -112,5 +112,11 @@ async def before_statement(conn: AsyncConnection, deadline: Deadline | None) -> 
     deadline.check()
     if conn.dialect.name == "postgresql":
         milliseconds = max(1, int(deadline.remaining() * 1000))
-        # SET cannot take a parameter; set_config(..., true) is SET LOCAL that can.
-        await conn.execute(select(func.set_config("statement_timeout", f"{milliseconds}ms", True)))
+        # SET cannot take a parameter; set_config(..., true) is SET LOCAL that can. No
+        # parallel workers: an operator's read takes one backend's core, never all of them.
+        await conn.execute(
+            select(
+                func.set_config("statement_timeout", f"{milliseconds}ms", True),
+                func.set_config("max_parallel_workers_per_gather", "0", True),
+            )
+        )
