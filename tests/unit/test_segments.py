@@ -349,6 +349,26 @@ def test_the_regex_engine_agrees_with_python_re(
         assert compiled.search(text) == bool(reference.search(text)), (ours, text)
 
 
+@settings(max_examples=300)
+@given(PATTERNS, st.lists(st.text(ALPHABET, max_size=10), max_size=6))
+def test_a_text_that_matches_contains_every_required_run(
+    pattern: tuple[str, str], texts: list[str]
+) -> None:
+    """The prefilter (a substring test per required run) never rules out a match."""
+    compiled = compile_regex(pattern[0])
+    for text in texts:
+        if compiled.search(text):
+            assert all(run in text for run in compiled.required), (pattern[0], text)
+
+
+def test_required_runs_are_the_plain_characters_a_match_cannot_do_without() -> None:
+    assert compile_regex("a.{8}!").required == ("a", "!")
+    assert compile_regex("/pricing(/[a-z]+)?$").required == ("/pricing",)
+    assert compile_regex("(ab)+c").required == ("ab", "c")
+    assert compile_regex("x*|y").required == ()
+    assert compile_regex("[ab]c?").required == ()
+
+
 def test_the_regex_engine_is_linear_where_backtracking_explodes() -> None:
     started = time.perf_counter()
     assert not compile_regex(".*.*.*.*.*x").search("a" * 2000)

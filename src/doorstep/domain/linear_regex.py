@@ -184,10 +184,42 @@ class Regex:
     anchored_end: bool
     postgres: str
     _dfa: Dfa
+    # Texts every match contains (the runs of plain characters the pattern cannot do
+    # without): cheap substring tests that rule out most texts before the regex runs.
+    required: tuple[str, ...] = ()
 
     def search(self, text: str) -> bool:
         """Whether some part of `text` matches (all of it from ^ to $ when anchored)."""
         return self._dfa.search(text)
+
+
+def required_texts(node: Node) -> tuple[str, ...]:
+    """Runs of literal characters that every match of `node` contains, each once."""
+    return tuple(dict.fromkeys(_required_runs(node)))
+
+
+def _required_runs(node: Node) -> list[str]:
+    kind = node[0]
+    if kind == "lit":
+        return [node[1]]
+    if kind == "rep":
+        _, body, low, _high = node
+        return _required_runs(body) if low >= 1 else []
+    if kind != "cat":
+        return []  # a set or alternatives: no one character is sure
+    runs: list[str] = []
+    current = ""
+    for item in node[1]:
+        if item[0] == "lit":
+            current += item[1]
+            continue
+        if current:
+            runs.append(current)
+            current = ""
+        runs += _required_runs(item)
+    if current:
+        runs.append(current)
+    return runs
 
 
 def _pg_char(char: str) -> str:
@@ -253,4 +285,4 @@ def compile_regex(pattern: str) -> Regex:
         raise RegexError(str(error)) from None
     body_pg = f"(?:{_pg(tree)})" if tree[0] == "alt" and (start or end) else _pg(tree)
     postgres = ("^" if start else "") + body_pg + ("$" if end else "")
-    return Regex(pattern, start, end, postgres, dfa)
+    return Regex(pattern, start, end, postgres, dfa, required_texts(tree))
